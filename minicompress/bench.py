@@ -1,0 +1,140 @@
+"""Benchmarks that print ratios measured side by side in one run (never timed assertions).
+
+``minicompress bench engine``: one training step (forward, loss, backward, SGD with momentum)
+of the MLP 784-300-100-10 (batch 128) and of LeNet-5 (batch 64), float32, median over repeated
+steps after a warm-up. Where PyTorch happens to be installed (it is never a dependency), the
+same networks are timed in a *separate process* with the same number of threads, alternating
+with our runs: NumPy's OpenBLAS threads and PyTorch's OpenMP threads slow each other down
+erratically when they share a process on a small machine.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from minicompress import nn
+
+SPECS = {  # name: (batch size, input shape)
+    "MLP 784-300-100-10": (128, (784,)),
+    "LeNet-5 (20-50-500)": (64, (1, 28, 28)),
+}
+
+
+def build(name: str, rng=0) -> nn.Module:
+    """The benchmark networks, with PyTorch's default initialization."""
+    rng = np.random.default_rng(rng)
+    if name.startswith("MLP"):
+        return nn.Sequential(nn.Linear(784, 300, rng=rng), nn.ReLU(), nn.Linear(300, 100, rng=rng),
+                             nn.ReLU(), nn.Linear(100, 10, rng=rng))
+    return nn.Sequential(nn.Conv2d(1, 20, 5, rng=rng), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(20, 50, 5, rng=rng), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(800, 500, rng=rng), nn.ReLU(), nn.Linear(500, 10, rng=rng))
+
+
+def median_ms(fn, steps: int, warmup: int = 5) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1e3 * float(np.median(times))
+
+
+def training_step(name: str):
+    """A closure running one float32 training step of network ``name`` on random data."""
+    batch, shape = SPECS[name]
+    rng = np.random.default_rng(1)
+    model, loss = build(name), nn.SoftmaxCrossEntropy()
+    optimizer = nn.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = rng.standard_normal((batch, *shape)).astype(np.float32)
+    y = rng.integers(0, 10, batch)
+
+    def step():
+        model.zero_grad()
+        loss(model(x), y)
+        model.grad_params(loss.backward())
+        optimizer.step()
+    return step
+
+
+TORCH_SCRIPT = r"""
+import json, sys, time, torch
+torch.set_num_threads(int(sys.argv[1])); steps = int(sys.argv[2])
+def build(name):
+    t = torch.nn
+    if name.startswith("MLP"):
+        return t.Sequential(t.Linear(784, 300), t.ReLU(), t.Linear(300, 100), t.ReLU(), t.Linear(100, 10))
+    return t.Sequential(t.Conv2d(1, 20, 5), t.ReLU(), t.MaxPool2d(2), t.Conv2d(20, 50, 5), t.ReLU(),
+                        t.MaxPool2d(2), t.Flatten(), t.Linear(800, 500), t.ReLU(), t.Linear(500, 10))
+out = {}
+for name, (batch, shape) in json.loads(sys.argv[3]).items():
+    model, lossf = build(name), torch.nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x, y = torch.randn(batch, *shape), torch.randint(0, 10, (batch,))
+    def step():
+        opt.zero_grad(); lossf(model(x), y).backward(); opt.step()
+    for _ in range(5): step()
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter(); step(); times.append(time.perf_counter() - t0)
+    times.sort(); out[name] = 1e3 * times[len(times) // 2]
+print(json.dumps(out))
+"""
+
+
+def torch_ms(steps: int, threads: int) -> dict | None:
+    """Median step times of the same networks in PyTorch, in a child process; None if absent."""
+    cmd = [sys.executable, "-c", TORCH_SCRIPT, str(threads), str(steps), json.dumps(SPECS)]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        return None
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def engine(rounds: int = 3, steps: int = 50, torch: bool = True, stream=sys.stdout) -> list[dict]:
+    """Time our training steps (and PyTorch's, alternating, in a child process); print a table.
+
+    Returns one row per network: ours_ms and torch_ms (medians over ``rounds`` rounds of
+    ``steps`` steps each) and their ratio.
+    """
+    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    ours = {name: [] for name in SPECS}
+    theirs = {name: [] for name in SPECS}
+    for _ in range(rounds):
+        for name in SPECS:
+            ours[name].append(median_ms(training_step(name), steps))
+        other = torch_ms(steps, threads) if torch else None
+        torch = other is not None
+        for name in SPECS:
+            if other:
+                theirs[name].append(other[name])
+    rows = []
+    for name in SPECS:
+        mine = float(np.median(ours[name]))
+        ref = float(np.median(theirs[name])) if theirs[name] else float("nan")
+        rows.append(dict(network=name, batch=SPECS[name][0], ours_ms=mine, torch_ms=ref,
+                         ratio=mine / ref))
+    print_table(rows, f"training step, float32, {threads} threads, median of {rounds} rounds "
+                      f"x {steps} steps" + ("" if torch else " (PyTorch not installed)"), stream)
+    return rows
+
+
+def print_table(rows: list[dict], title: str, stream=sys.stdout) -> None:
+    """A plain-text table: one column per key of the rows."""
+    keys = list(rows[0])
+    cells = [[k for k in keys]] + [[_fmt(r[k]) for k in keys] for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(keys))]
+    print(title, file=stream)
+    for line in cells:
+        print("  ".join(c.rjust(w) for c, w in zip(line, widths)), file=stream)
+
+
+def _fmt(value) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)

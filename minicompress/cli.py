@@ -1,0 +1,71 @@
+"""The ``minicompress`` command (also ``python -m minicompress``).
+
+    minicompress list                 the survey's methods, by section, and where they live
+    minicompress demo                 train LeNet-300-100 on the offline synthetic digits
+    minicompress bench engine         our training step vs PyTorch's (if installed), as ratios
+    minicompress data list|fetch|show the datasets
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+
+# (command name, survey section, paper, module): what `list` shows and `reproduce` will run
+METHODS = [
+    ("skeletonization", "Pruning by sensitivity", "Mozer & Smolensky 1988", "mozer1988_skeletonization"),
+    ("karnin", "Pruning by sensitivity", "Karnin 1990", "karnin1990_sensitivity"),
+    ("obd", "Pruning by sensitivity", "LeCun, Denker & Solla 1989", "lecun1989_obd"),
+    ("data-free", "Pruning by redundancy", "Srinivas & Babu 2015", "srinivas2015_data_free"),
+    ("ssl", "Structured pruning", "Wen et al. 2016", "wen2016_ssl"),
+    ("magnitude", "Pruning in libraries", "Zhu & Gupta 2017 (TF-MOT, PyTorch)", "magnitude"),
+    ("gupta", "Quantization", "Gupta et al. 2015", "gupta2015_limited_precision"),
+    ("bfloat16", "Quantization", "bfloat16 (Kalamkar et al. 2019)", "bfloat16"),
+    ("denil", "Low-rank factorization", "Denil et al. 2013", "denil2013_predicting_parameters"),
+]
+
+
+def cmd_list(args) -> int:
+    rows = [("command", "survey section", "paper", "file", "status")]
+    for name, section, paper, module in METHODS:
+        full = f"minicompress.papers.{module}"
+        available = importlib.util.find_spec("minicompress.papers") is not None and \
+            importlib.util.find_spec(full) is not None
+        rows.append((name, section, paper, f"minicompress/papers/{module}.py",
+                     "available" if available else "planned"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from minicompress import bench
+    bench.engine(rounds=args.rounds, steps=args.steps, torch=not args.no_torch)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="minicompress",
+        description="The classic neural-network compression methods, from scratch in NumPy.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+    listing = commands.add_parser("list", help="the survey's methods by section, and their files")
+    listing.set_defaults(func=cmd_list)
+    bench = commands.add_parser("bench", help="benchmarks, printed as ratios measured in one run")
+    bench.add_argument("what", choices=["engine"], help="what to time")
+    bench.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
+    bench.add_argument("--steps", type=int, default=50, help="timed steps per round (default 50)")
+    bench.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

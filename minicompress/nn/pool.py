@@ -1,0 +1,140 @@
+"""Max and average pooling over kh×kw windows, NCHW, no padding (windows that do not fit are
+dropped, as PyTorch's floor mode does).
+
+Index conventions: n batch, c channel, (r, s) output pixel, (i, j) offset inside the window.
+Both kernels loop over the kh·kw window offsets only: offset (i, j) of every window at once is
+the strided slice ``x[:, :, i::sh, j::sw]``. ``max_pool_loop`` / ``max_pool_backward_loop`` are
+the readable definitions the tests compare against.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minicompress.nn.checks import check_grad_out, check_input, pair
+from minicompress.nn.im2col import conv_output_size
+from minicompress.nn.module import Module
+
+
+class _Pool2d(Module):
+    def __init__(self, kernel_size, stride=None):
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = pair(kernel_size, name, "kernel_size")
+        self.stride = self.kernel_size if stride is None else pair(stride, name, "stride")
+
+    def output_shape(self, x_shape: tuple) -> tuple:
+        n, c, h, w = x_shape
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        return n, c, conv_output_size(h, kh, sh, 0), conv_output_size(w, kw, sw, 0)
+
+    def windows(self, x: np.ndarray):
+        """For each offset (i, j), row-major: the slice of x it picks from every window."""
+        _, _, oh, ow = self.output_shape(x.shape)
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        for i in range(kh):
+            for j in range(kw):
+                yield (slice(None), slice(None), slice(i, i + sh * oh, sh), slice(j, j + sw * ow, sw))
+
+    def _check(self, x: np.ndarray) -> None:
+        check_input(self, x, "nchw")
+        if min(self.output_shape(x.shape)[2:]) < 1:
+            raise ValueError(f"{self.describe()}: window {self.kernel_size} does not fit an "
+                             f"input of size {x.shape[2:]}")
+
+    def config(self) -> dict:
+        return dict(kernel_size=list(self.kernel_size), stride=list(self.stride))
+
+    def extra_repr(self) -> str:
+        stride = "" if self.stride == self.kernel_size else f", stride={self.stride}"
+        return f"kernel={self.kernel_size}{stride}"
+
+
+class MaxPool2d(_Pool2d):
+    """y[n, c, r, s] = max over the window of x; the gradient flows to the window's maximum.
+
+    Ties go to the first maximum in row-major window order (as in PyTorch), so exactly one
+    input receives each output's gradient.
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._check(x)
+        windows = self.windows(x)
+        y = x[next(windows)].copy()
+        for window in windows:
+            np.maximum(y, x[window], out=y)
+        self.cache["x"], self.cache["y"] = x, y
+        self.cache.pop("argmax", None)
+        return y
+
+    def argmax_masks(self) -> list[np.ndarray]:
+        """One boolean array of y's shape per window offset: True where that offset holds the
+        (first) maximum. Computed once per forward, on first use."""
+        if "argmax" not in self.cache:
+            x, y = self.cached("x"), self.cached("y")
+            unclaimed = np.ones(y.shape, bool)
+            masks = []
+            for window in self.windows(x):
+                hit = (x[window] == y) & unclaimed
+                unclaimed &= ~hit
+                masks.append(hit)
+            self.cache["argmax"] = masks
+        return self.cache["argmax"]
+
+    def grad_input(self, g_out: np.ndarray) -> np.ndarray:
+        x = self.cached("x")
+        check_grad_out(self, g_out, self.cache["y"].shape)
+        g_in = np.zeros_like(x)
+        for window, hit in zip(self.windows(x), self.argmax_masks()):
+            g_in[window] += g_out * hit
+        return g_in
+
+
+class AvgPool2d(_Pool2d):
+    """y[n, c, r, s] = mean of the window; each input gets g / (kh·kw) from every window."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._check(x)
+        windows = self.windows(x)
+        y = x[next(windows)].copy()
+        for window in windows:
+            y += x[window]
+        y *= 1.0 / (self.kernel_size[0] * self.kernel_size[1])
+        self.cache["x_shape"], self.cache["y_shape"] = x.shape, y.shape
+        return y
+
+    def grad_input(self, g_out: np.ndarray) -> np.ndarray:
+        x_shape = self.cached("x_shape")
+        check_grad_out(self, g_out, self.cache["y_shape"])
+        g_in = np.zeros(x_shape, g_out.dtype)
+        share = g_out * (1.0 / (self.kernel_size[0] * self.kernel_size[1]))
+        for window in self.windows(g_in):
+            g_in[window] += share
+        return g_in
+
+
+def max_pool_loop(x: np.ndarray, kernel: tuple, stride: tuple):
+    """Readable reference: (y, argmax) with argmax the flat in-window index of the first max."""
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw) = kernel, stride
+    oh, ow = conv_output_size(h, kh, sh, 0), conv_output_size(w, kw, sw, 0)
+    y = np.zeros((n, c, oh, ow), x.dtype)
+    argmax = np.zeros((n, c, oh, ow), np.int64)
+    for b in range(n):
+        for ch in range(c):
+            for r in range(oh):
+                for s in range(ow):
+                    window = x[b, ch, r * sh:r * sh + kh, s * sw:s * sw + kw]
+                    argmax[b, ch, r, s] = np.argmax(window)  # first maximum
+                    y[b, ch, r, s] = window.max()
+    return y, argmax
+
+
+def max_pool_backward_loop(g_out: np.ndarray, argmax: np.ndarray, x_shape: tuple,
+                           kernel: tuple, stride: tuple) -> np.ndarray:
+    """Readable reference: send each output's gradient to its window's argmax."""
+    (kh, kw), (sh, sw) = kernel, stride
+    g_in = np.zeros(x_shape, g_out.dtype)
+    for b, ch, r, s in np.ndindex(*g_out.shape):
+        i, j = divmod(int(argmax[b, ch, r, s]), kw)
+        g_in[b, ch, r * sh + i, s * sw + j] += g_out[b, ch, r, s]
+    return g_in

@@ -1,0 +1,8 @@
+"""Shared fixtures. Every test draws its randomness from an explicit, seeded generator."""
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
