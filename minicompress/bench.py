@@ -1,5 +1,9 @@
 """Benchmarks that print ratios measured side by side in one run (never timed assertions).
 
+``minicompress bench curvature``: the time of ``diag_lecun``, ``diag_ggn`` and one ``hvp`` (each
+including its forward pass) relative to one gradient pass (forward, loss, backward) on the same
+networks and batches, measured interleaved in one process.
+
 ``minicompress bench engine``: one training step (forward, loss, backward, SGD with momentum)
 of the MLP 784-300-100-10 (batch 128) and of LeNet-5 (batch 64), float32, median over repeated
 steps after a warm-up. Where PyTorch happens to be installed (it is never a dependency), the
@@ -123,6 +127,40 @@ def engine(rounds: int = 3, steps: int = 50, torch: bool = True, stream=sys.stdo
                          ratio=mine / ref))
     print_table(rows, f"training step, float32, {threads} threads, median of {rounds} rounds "
                       f"x {steps} steps" + ("" if torch else " (PyTorch not installed)"), stream)
+    return rows
+
+
+def curvature(rounds: int = 3, steps: int = 20, stream=sys.stdout) -> list[dict]:
+    """Time second-order passes against a gradient pass on the benchmark networks."""
+    from minicompress.nn import curvature as cv
+    rows = []
+    for name, (batch, shape) in SPECS.items():
+        rng = np.random.default_rng(1)
+        model, loss = build(name), nn.SoftmaxCrossEntropy()
+        x = rng.standard_normal((batch, *shape)).astype(np.float32)
+        y = rng.integers(0, 10, batch)
+        v = [rng.standard_normal(p.shape).astype(np.float32) for p in model.parameters()]
+
+        def gradient():
+            model.zero_grad()
+            loss(model(x), y)
+            model.grad_params(loss.backward())
+
+        passes = {"gradient": gradient,
+                  "diag_lecun": lambda: cv.diag_lecun(model, loss, x, y),
+                  "diag_lecun (f'' kept)": lambda: cv.diag_lecun(model, loss, x, y, False),
+                  "diag_ggn": lambda: cv.diag_ggn(model, loss, x, y),
+                  "hvp": lambda: cv.hvp(model, loss, x, y, v)}
+        times = {key: [] for key in passes}
+        for _ in range(rounds):  # interleaved, so drifts in machine speed hit all alike
+            for key, fn in passes.items():
+                times[key].append(median_ms(fn, steps, warmup=2))
+        base = float(np.median(times["gradient"]))
+        for key in passes:
+            ms = float(np.median(times[key]))
+            rows.append(dict(network=name, batch=batch, what=key, ms=ms, ratio=ms / base))
+    print_table(rows, f"second-order passes vs one gradient pass, float32, median of {rounds} "
+                      f"rounds x {steps} calls", stream)
     return rows
 
 

@@ -3,6 +3,7 @@
     minicompress list                 the survey's methods, by section, and where they live
     minicompress demo                 train LeNet-300-100 on the offline synthetic digits
     minicompress bench engine         our training step vs PyTorch's (if installed), as ratios
+    minicompress bench curvature      second-order passes vs one gradient pass, as ratios
     minicompress data list|fetch|show the datasets
 """
 from __future__ import annotations
@@ -41,7 +42,10 @@ def cmd_list(args) -> int:
 
 def cmd_bench(args) -> int:
     from minicompress import bench
-    bench.engine(rounds=args.rounds, steps=args.steps, torch=not args.no_torch)
+    if args.what in ("engine", "all"):
+        bench.engine(rounds=args.rounds, steps=args.steps, torch=not args.no_torch)
+    if args.what in ("curvature", "all"):
+        bench.curvature(rounds=args.rounds, steps=max(args.steps // 2, 1))
     return 0
 
 
@@ -54,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="the survey's methods by section, and their files")
     listing.set_defaults(func=cmd_list)
     bench = commands.add_parser("bench", help="benchmarks, printed as ratios measured in one run")
-    bench.add_argument("what", choices=["engine"], help="what to time")
+    bench.add_argument("what", choices=["engine", "curvature", "all"], help="what to time")
     bench.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     bench.add_argument("--steps", type=int, default=50, help="timed steps per round (default 50)")
     bench.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")

@@ -9,7 +9,9 @@ from minicompress.nn.conv import Conv2d
 from minicompress.nn.io import load, save
 from minicompress.nn.linear import Linear
 from minicompress.nn.losses import MSELoss, SoftmaxCrossEntropy, one_hot
-from minicompress.nn.module import Module, Parameter, Sequential
+from minicompress.nn.module import Module
+from minicompress.nn.parameter import Parameter
+from minicompress.nn.sequential import Sequential
 from minicompress.nn.optim import SGD, Adam, Optimizer
 from minicompress.nn.pool import AvgPool2d, MaxPool2d
 from minicompress.nn.shape import Flatten

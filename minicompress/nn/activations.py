@@ -19,7 +19,10 @@ from minicompress.nn.module import Module
 
 
 class Activation(Module):
-    """Base class: subclasses define ``f(a)``, ``df(a, y)`` and ``d2f(a, y)``."""
+    """Base class: subclasses define ``f(a)``, ``df(a, y)`` and ``d2f(a, y)``; piecewise-linear
+    ones (f″ = 0 almost everywhere) set ``piecewise_linear = True`` so f″ terms are skipped."""
+
+    piecewise_linear = False
 
     def f(self, a: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -41,12 +44,42 @@ class Activation(Module):
         check_grad_out(self, g_out, a.shape)
         return g_out * self.df(a, self.cache["y"])
 
+    # ----- second order (protocol in minicompress.nn.module) ------------------------------
+    def backward_diag(self, g_out, h_out, gauss_newton, need_input=True):
+        """LeCun's recursion through y = f(a): ∂²E/∂a² = f′(a)² ∂²E/∂y² + f″(a) ∂E/∂y; the
+        Gauss–Newton (Levenberg–Marquardt) form drops the f″ term, which keeps h ≥ 0."""
+        a, y = self.cached("a"), self.cache["y"]
+        df = self.df(a, y)
+        h_in = df * df * h_out
+        if not gauss_newton and not self.piecewise_linear:
+            h_in += self.d2f(a, y) * g_out
+        return (None if g_out is None else g_out * df), h_in
+
+    def backward_ggn(self, s_out, need_input=True):
+        return s_out * self.df(self.cached("a"), self.cache["y"])  # broadcast over columns
+
+    def forward_r(self, ra, v):
+        """R{y} = f′(a) R{a}."""
+        self.cache["ra"] = ra
+        return None if ra is None else self.df(self.cached("a"), self.cache["y"]) * ra
+
+    def backward_r(self, g_out, rg_out, hv, need_input=True):
+        """g_in = f′(a) g;  R{g_in} = f′(a) R{g} + f″(a) R{a} g."""
+        a, y, ra = self.cached("a"), self.cache["y"], self.cache.get("ra")
+        df = self.df(a, y)
+        rg_in = df * rg_out
+        if ra is not None and not self.piecewise_linear:
+            rg_in += self.d2f(a, y) * ra * g_out
+        return g_out * df, rg_in
+
     def config(self) -> dict:
         return {}
 
 
 class ReLU(Activation):
     """f(a) = max(a, 0); f′ = 1 if a > 0 else 0 (0 at a = 0, as PyTorch); f″ = 0."""
+
+    piecewise_linear = True
 
     def f(self, a):
         return np.maximum(a, a.dtype.type(0))

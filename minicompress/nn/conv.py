@@ -14,8 +14,12 @@ import numpy as np
 from minicompress.nn import init
 from minicompress.nn.checks import check_grad_out, check_input, pair, positive_int
 from minicompress.nn.im2col import col2im, conv_output_size, im2col
-from minicompress.nn.module import Module, Parameter
+from minicompress.nn.module import Module
+from minicompress.nn.parameter import Parameter, accumulate
 from minicompress.rng import as_rng
+
+
+GGN_CHUNK_FLOATS = 4_000_000  # bound on the per-example gradients held at once (16 MB in float32)
 
 
 class Conv2d(Module):
@@ -50,6 +54,7 @@ class Conv2d(Module):
             b = init.uniform_fan_in((self.out_channels,), fan_in, rng=rng, dtype=dtype)
             self.bias = Parameter(b, "bias")
         self.buffers = {}  # reused im2col/col2im scratch space (large arrays, every step)
+        self.buffers_r = {}  # the same for the R-operator's columns of R{x}
 
     def output_shape(self, x_shape: tuple) -> tuple:
         n, _, h, w = x_shape
@@ -85,8 +90,14 @@ class Conv2d(Module):
     def _channels_first(self, g_out: np.ndarray) -> np.ndarray:
         """g_out (n, o, oh, ow) -> (o, oh·ow·n), the column order of im2col."""
         check_grad_out(self, g_out, self.output_shape(self.cached("x_shape")))
-        o = self.out_channels
-        return np.ascontiguousarray(g_out.transpose(1, 2, 3, 0)).reshape(o, -1)
+        return self._to_columns(g_out)
+
+    def _to_columns(self, g: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(g.transpose(1, 2, 3, 0)).reshape(self.out_channels, -1)
+
+    def _col2im(self, dcols: np.ndarray, x_shape: tuple) -> np.ndarray:
+        return col2im(dcols, x_shape, self.kernel_size, self.stride, self.padding,
+                      buffers=self.buffers)
 
     def _grad_params(self, g_t: np.ndarray) -> None:
         cols = self.cached("cols")
@@ -97,8 +108,90 @@ class Conv2d(Module):
     def _grad_input(self, g_t: np.ndarray) -> np.ndarray:
         o = self.out_channels
         dcols = self.weight.value().reshape(o, -1).T @ g_t  # (c·kh·kw, oh·ow·n)
-        return col2im(dcols, self.cached("x_shape"), self.kernel_size, self.stride, self.padding,
-                      buffers=self.buffers)
+        return self._col2im(dcols, self.cached("x_shape"))
+
+    # ----- second order (protocol in minicompress.nn.module) ------------------------------
+    def backward_diag(self, g_out, h_out, gauss_newton, need_input=True):
+        """LeCun's rule for shared weights: W[o, c, i, j] is used by every output pixel, and
+        (dropping the cross terms between those uses) its h_kk is the sum over all of them,
+        Σ_{n, r, s} ∂²E/∂a[n, o, r, s]² · x_pad[n, c, r·sh + i, s·sw + j]² = h_t · (cols²)ᵀ.
+        Input side: ∂²E/∂x² ≈ col2im((W²)ᵀ h)."""
+        h_t, cols = self._channels_first(h_out), self.cached("cols")
+        self.weight.add_hdiag((h_t @ (cols * cols).T).reshape(self.weight.shape))
+        if self.bias is not None:
+            self.bias.add_hdiag(h_t.sum(axis=1))
+        if not need_input:
+            return None, None
+        W2 = self.weight.value().reshape(self.out_channels, -1)
+        h_in = self._col2im((W2 * W2).T @ h_t, self.cached("x_shape"))
+        return (None if g_out is None else self.grad_input(g_out)), h_in
+
+    def backward_ggn(self, s_out, need_input=True):
+        """s (m, n, o, oh, ow). Per-example gradients do not factor here (each sums over pixels
+        before it is squared), so they are formed explicitly: for image n and column c,
+        G = s[c, n] (o, oh·ow) @ cols_n (oh·ow, c·kh·kw), a batched GEMM over images, in
+        chunks of images to bound memory."""
+        m, n, o = s_out.shape[:3]
+        cols = self.cached("cols").reshape(-1, s_out.shape[3] * s_out.shape[4], n)  # (k, p, n)
+        per_image = s_out.reshape(m, n, o, -1).transpose(1, 0, 2, 3).reshape(n, m * o, -1)
+        step = max(1, GGN_CHUNK_FLOATS // (m * o * cols.shape[0]))
+        hw, hb = 0.0, 0.0
+        for start in range(0, n, step):
+            part = slice(start, start + step)
+            cols_part = np.ascontiguousarray(cols[:, :, part].transpose(2, 1, 0))  # (n', p, k)
+            g = per_image[part] @ cols_part  # (n', m·o, k): one GEMM per image
+            hw = hw + np.einsum("nck,nck->ck", g, g).reshape(m, o, -1).sum(axis=0)
+            b = per_image[part].sum(axis=2)  # (n', m·o)
+            hb = hb + (b * b).sum(axis=0).reshape(m, o).sum(axis=0)
+        self.weight.add_hdiag(hw.reshape(self.weight.shape))
+        if self.bias is not None:
+            self.bias.add_hdiag(hb)
+        if not need_input:
+            return None
+        n_, c, h, w = self.cached("x_shape")
+        folded = s_out.reshape(m * n, *s_out.shape[2:])  # columns become extra images
+        W2 = self.weight.value().reshape(o, -1)
+        s_in = self._col2im(W2.T @ self._to_columns(folded), (m * n, c, h, w))
+        return s_in.reshape(m, n, c, h, w)
+
+    def forward_r(self, rx, v):
+        """R{y} = conv(R{x}; W) + conv(x; R{W}) + R{b}: the columns of R{x} are kept for
+        backward_r."""
+        x_shape, cols = self.cached("x_shape"), self.cached("cols")
+        n, o, oh, ow = self.output_shape(x_shape)
+        rW = self.weight.masked(v[self.weight]) if self.weight in v else None
+        rb = self.bias.masked(v[self.bias]) if self.bias is not None and self.bias in v else None
+        rcols = None
+        ry = np.zeros((o, oh * ow * n), cols.dtype)
+        if rx is not None:
+            rcols = im2col(rx, self.kernel_size, self.stride, self.padding, buffers=self.buffers_r)
+            ry += self.weight.value().reshape(o, -1) @ rcols
+        if rW is not None:
+            ry += rW.reshape(o, -1) @ cols
+        if rb is not None:
+            ry += rb[:, None]
+        self.cache.update(rcols=rcols, rW=rW)
+        return np.ascontiguousarray(ry.reshape(o, oh, ow, n).transpose(3, 0, 1, 2))
+
+    def backward_r(self, g_out, rg_out, hv, need_input=True):
+        """As Linear on the columns: R{∂E/∂W} = R{g} colsᵀ + g R{cols}ᵀ, R{∂E/∂b} = Σ R{g};
+        R{g_in} = col2im(Wᵀ R{g} + R{W}ᵀ g)."""
+        g_t, rg_t = self._channels_first(g_out), self._channels_first(rg_out)
+        cols, rcols, rW = self.cached("cols"), self.cache["rcols"], self.cache["rW"]
+        hw = rg_t @ cols.T
+        if rcols is not None:
+            hw += g_t @ rcols.T
+        accumulate(hv, self.weight, hw.reshape(self.weight.shape))
+        if self.bias is not None:
+            accumulate(hv, self.bias, rg_t.sum(axis=1))
+        if not need_input:
+            return None, None
+        W2 = self.weight.value().reshape(self.out_channels, -1)
+        rdcols = W2.T @ rg_t
+        if rW is not None:
+            rdcols += rW.reshape(self.out_channels, -1).T @ g_t
+        x_shape = self.cached("x_shape")
+        return self._grad_input(g_t), self._col2im(rdcols, x_shape)
 
     def config(self) -> dict:
         return dict(in_channels=self.in_channels, out_channels=self.out_channels,

@@ -18,7 +18,8 @@ from minicompress.files import atomic_write
 from minicompress.nn.activations import ReLU, ScaledTanh, Sigmoid, Tanh
 from minicompress.nn.conv import Conv2d
 from minicompress.nn.linear import Linear
-from minicompress.nn.module import Module, Sequential
+from minicompress.nn.module import Module
+from minicompress.nn.sequential import Sequential
 from minicompress.nn.pool import AvgPool2d, MaxPool2d
 from minicompress.nn.shape import Flatten
 

@@ -89,6 +89,30 @@ class SoftmaxCrossEntropy(_Loss):
             g /= len(target)
         return g
 
+    # ----- second derivatives w.r.t. the logits, per example ------------------------------
+    # H_n = ∂²E/∂z_n² = (diag(p_n) − p_n p_nᵀ) · r, r = 1/n for "mean", 1 for "sum".
+    def _scale(self) -> float:
+        return 1.0 / len(self.cached("target")) if self.reduction == "mean" else 1.0
+
+    def hessian_diag(self) -> np.ndarray:
+        """diag(H_n) = (p − p²)·r for every example, (n, C): the recursion's boundary value."""
+        p = self.cached("p")
+        return (p - p * p) * self._scale()
+
+    def hessian_sqrt(self) -> np.ndarray:
+        """S (C, n, C) with Σ_c S[c, n] S[c, n]ᵀ = H_n: column c is √(p_c r)·(e_c − p), since
+        (diag(√p) − p√pᵀ)(diag(√p) − p√pᵀ)ᵀ = diag(p) − ppᵀ when Σ p = 1."""
+        p = self.cached("p")
+        n, classes = p.shape
+        eye = np.eye(classes, dtype=p.dtype)
+        s = (eye[:, None, :] - p[None, :, :]) * np.sqrt(p * self._scale()).T[:, :, None]
+        return s  # (C, n, C)
+
+    def hessian_vector(self, rz: np.ndarray) -> np.ndarray:
+        """H_n R{z_n} = (p ⊙ R{z} − p (pᵀ R{z}))·r: the R-operator applied to backward()."""
+        p = self.cached("p")
+        return (p * rz - p * (p * rz).sum(axis=1, keepdims=True)) * self._scale()
+
     def count_correct(self, logits: np.ndarray, target: np.ndarray) -> int:
         return int((logits.argmax(axis=1) == target).sum())
 
@@ -114,8 +138,26 @@ class MSELoss(_Loss):
 
     def backward(self) -> np.ndarray:
         diff = self.cached("diff")
-        scale = 2.0 / diff.size if self.reduction == "mean" else 2.0
-        return (scale * diff).astype(diff.dtype, copy=False)
+        return (self._scale() * diff).astype(diff.dtype, copy=False)
+
+    # ----- second derivatives: H = 2r·I, r = 1/size for "mean", 1 for "sum" -----------------
+    def _scale(self) -> float:
+        diff = self.cached("diff")
+        return 2.0 / diff.size if self.reduction == "mean" else 2.0
+
+    def hessian_diag(self) -> np.ndarray:
+        diff = self.cached("diff")
+        return np.full_like(diff, self._scale())
+
+    def hessian_sqrt(self) -> np.ndarray:
+        """S (k, n, k): column c is √(2r)·e_c for every example."""
+        diff = self.cached("diff")
+        n, k = diff.shape
+        eye = np.sqrt(self._scale()) * np.eye(k, dtype=diff.dtype)
+        return np.broadcast_to(eye[:, None, :], (k, n, k)).copy()
+
+    def hessian_vector(self, rz: np.ndarray) -> np.ndarray:
+        return (self._scale() * rz).astype(rz.dtype, copy=False)
 
     def count_correct(self, output: np.ndarray, target: np.ndarray) -> int | None:
         """Argmax agreement for one-hot-like targets; None for a single output column."""

@@ -1,4 +1,4 @@
-"""Parameter, Module and Sequential: the protocol every layer of the engine follows.
+"""Module: the protocol every layer of the engine follows.
 
 Names used throughout the engine: ``x`` a layer's input, ``y`` its output, ``g_out = ∂E/∂y``
 the gradient arriving from above, ``g_in = ∂E/∂x`` the gradient sent below, ``W``/``b`` weight
@@ -16,71 +16,30 @@ A layer implements
 ``backward(g_out)`` runs both and returns ``g_in``. The split (BackPACK's weight/input Jacobian
 split) lets a model skip the input gradient of its first layer, which nobody needs in training.
 Backward never changes a weight: only an optimizer steps.
+
+Second-order passes (driven by :mod:`minicompress.nn.curvature`; each layer keeps these rules
+next to its forward and backward). ``need_input=False`` tells a model's first layer with
+parameters that nothing below it needs the input-side result, which it may then skip (None).
+
+``backward_diag(g_out, h_out, gauss_newton) -> (g_in, h_in)``
+    Becker & LeCun's diagonal recursion: h is a per-example approximation of the diagonal of
+    ∂²E/∂y² (shape of y); adds ≈ ∂²E/∂θ² into ``p.hdiag``. ``g_out`` feeds the f″ terms and
+    is None under the Gauss–Newton approximation, which drops them.
+``backward_ggn(s_out) -> s_in``
+    s (m, *y.shape): m columns of a square root of the loss Hessian, carried back through the
+    layer's Jacobian; adds Σ over columns and examples of the squared per-example ∂/∂θ into
+    ``p.hdiag`` (the exact generalized Gauss–Newton diagonal).
+``forward_r(rx, v) -> ry``
+    Pearlmutter's R-operator R{·} = ∂/∂t (·)(θ + t·v) at t = 0: R{y} from R{x} (None for 0) and
+    the parameter direction ``v`` (a dict Parameter -> array; absent means 0).
+``backward_r(g_out, rg_out, hv) -> (g_in, rg_in)``
+    The R-operator applied to backward: adds R{∂E/∂θ} = (Hv)_θ into ``hv[θ]``.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from minicompress.nn.checks import check_mask
-
-
-class Parameter:
-    """A trainable array with its gradient, curvature and pruning mask.
-
-    Attributes
-    ----------
-    data : ndarray
-        The master values. With a mask set, the layer uses ``data * mask`` (see :meth:`value`);
-        ``data`` itself keeps the values of pruned entries, as PyTorch's ``weight_orig`` does.
-    grad : ndarray
-        ∂E/∂data accumulated by backward passes (zero at masked entries).
-    hdiag : ndarray or None
-        Accumulated diagonal second derivative, written by :mod:`minicompress.nn.curvature`.
-    mask : ndarray or None
-        None, or a 0/1 array of ``data``'s shape and dtype. Masked entries get zero gradient
-        and are never changed by an optimizer.
-    name : str
-        Dotted name inside its model (``"0.weight"``), set by :class:`Sequential`.
-    """
-
-    def __init__(self, data: np.ndarray, name: str = ""):
-        data = np.asarray(data)
-        if not np.issubdtype(data.dtype, np.floating):
-            raise TypeError(f"Parameter {name!r}: data must be a floating-point array, got {data.dtype}")
-        self.data = data
-        self.grad = np.zeros_like(data)
-        self.hdiag = None
-        self._mask = None
-        self.name = name
-
-    @property
-    def shape(self) -> tuple:
-        return self.data.shape
-
-    @property
-    def mask(self):
-        return self._mask
-
-    @mask.setter
-    def mask(self, mask):
-        self._mask = None if mask is None else check_mask(mask, self.data, self.name)
-
-    def value(self) -> np.ndarray:
-        """The array a layer computes with: ``data * mask``, or ``data`` without a mask."""
-        return self.data if self._mask is None else self.data * self._mask
-
-    def add_grad(self, g: np.ndarray) -> None:
-        """Accumulate ``g`` (same shape as ``data``) into ``grad``, zeroing masked entries."""
-        if g.shape != self.data.shape:
-            raise ValueError(f"Parameter {self.name!r}: gradient of shape {g.shape} does not "
-                             f"match data of shape {self.data.shape}")
-        if self._mask is not None:
-            g = g * self._mask
-        self.grad += g
-
-    def __repr__(self) -> str:
-        masked = "" if self._mask is None else f", {int(self._mask.size - self._mask.sum())} masked"
-        return f"Parameter({self.name or '?'}, shape={self.data.shape}, dtype={self.data.dtype}{masked})"
+from minicompress.nn.parameter import Parameter
 
 
 class Module:
@@ -110,6 +69,23 @@ class Module:
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
+
+    def backward_diag(self, g_out, h_out, gauss_newton: bool, need_input: bool = True):
+        raise self._no_rule("backward_diag")
+
+    def backward_ggn(self, s_out, need_input: bool = True):
+        raise self._no_rule("backward_ggn")
+
+    def forward_r(self, rx, v: dict):
+        raise self._no_rule("forward_r")
+
+    def backward_r(self, g_out, rg_out, hv: dict, need_input: bool = True):
+        raise self._no_rule("backward_r")
+
+    def _no_rule(self, method: str) -> NotImplementedError:
+        return NotImplementedError(
+            f"{self.describe()} has no second-order rule {method}; implement {method} in "
+            f"{type(self).__name__} (see the protocol in minicompress.nn.module)")
 
     def cached(self, key: str):
         """Return what forward cached under ``key``; a clear error if forward has not run."""
@@ -208,68 +184,3 @@ class Module:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.extra_repr()})"
-
-
-class Sequential(Module):
-    """Layers applied one after another: ``Sequential(Linear(784, 300), ReLU(), ...)``.
-
-    Layers are named by position (``"0"``, ``"1"``, ...), so parameters are ``"0.weight"`` etc.
-    """
-
-    def __init__(self, *layers: Module):
-        super().__init__()
-        for i, layer in enumerate(layers):
-            if not isinstance(layer, Module):
-                raise TypeError(f"Sequential: item {i} is a {type(layer).__name__}, not a Module")
-        self.layers = list(layers)
-        self.set_names()
-
-    def set_names(self, prefix: str = "") -> None:
-        """Name every sub-module and parameter by its dotted path (used in messages)."""
-        self.name = prefix.rstrip(".")
-        for name, child in self.named_children():
-            child.name = prefix + name
-            if isinstance(child, Sequential):
-                child.set_names(prefix + name + ".")
-            for local, p in child.named_parameters():
-                p.name = f"{prefix}{name}.{local}"
-
-    def named_children(self):
-        return ((str(i), layer) for i, layer in enumerate(self.layers))
-
-    def __getitem__(self, i):
-        return self.layers[i]
-
-    def __len__(self) -> int:
-        return len(self.layers)
-
-    def __iter__(self):
-        return iter(self.layers)
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        for layer in self.layers:
-            x = layer.forward(x)
-        return x
-
-    def backward(self, g_out: np.ndarray) -> np.ndarray:
-        for layer in reversed(self.layers):
-            g_out = layer.backward(g_out)
-        return g_out
-
-    def grad_input(self, g_out: np.ndarray) -> np.ndarray:
-        for layer in reversed(self.layers):
-            g_out = layer.grad_input(g_out)
-        return g_out
-
-    def grad_params(self, g_out: np.ndarray) -> None:
-        """Backpropagate for parameter gradients only: stop at the first layer with parameters,
-        whose input gradient would be thrown away (a third of the first layer's cost)."""
-        first = next((i for i, l in enumerate(self.layers) if l.parameters()), len(self.layers))
-        for layer in reversed(self.layers[first + 1:]):
-            g_out = layer.backward(g_out)
-        if first < len(self.layers):
-            self.layers[first].grad_params(g_out)
-
-    def __repr__(self) -> str:
-        lines = [f"  ({i}) {layer!r}" for i, layer in enumerate(self.layers)]
-        return "Sequential(\n" + "\n".join(lines) + "\n)"

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from minicompress.nn.module import Parameter
+from minicompress.nn.parameter import Parameter
 
 
 class Optimizer:

@@ -28,12 +28,13 @@ class _Pool2d(Module):
         return n, c, conv_output_size(h, kh, sh, 0), conv_output_size(w, kw, sw, 0)
 
     def windows(self, x: np.ndarray):
-        """For each offset (i, j), row-major: the slice of x it picks from every window."""
-        _, _, oh, ow = self.output_shape(x.shape)
+        """For each offset (i, j), row-major: the slice of x it picks from every window (on the
+        last two axes, so leading axes such as the columns of the GGN pass come along)."""
+        _, _, oh, ow = self.output_shape(x.shape[-4:])
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
         for i in range(kh):
             for j in range(kw):
-                yield (slice(None), slice(None), slice(i, i + sh * oh, sh), slice(j, j + sw * ow, sw))
+                yield ..., slice(i, i + sh * oh, sh), slice(j, j + sw * ow, sw)
 
     def _check(self, x: np.ndarray) -> None:
         check_input(self, x, "nchw")
@@ -81,12 +82,33 @@ class MaxPool2d(_Pool2d):
         return self.cache["argmax"]
 
     def grad_input(self, g_out: np.ndarray) -> np.ndarray:
+        check_grad_out(self, g_out, self.cached("y").shape)
+        return self.route(g_out)
+
+    def route(self, g: np.ndarray) -> np.ndarray:
+        """Send every entry of g (..., n, c, oh, ow) to its window's maximum: the layer's
+        Jacobian transposed, a 0/1 matrix, so it also carries h (0² = 0, 1² = 1) and R{g}."""
         x = self.cached("x")
-        check_grad_out(self, g_out, self.cache["y"].shape)
-        g_in = np.zeros_like(x)
+        g_in = np.zeros(g.shape[:-4] + x.shape, g.dtype)
         for window, hit in zip(self.windows(x), self.argmax_masks()):
-            g_in[window] += g_out * hit
+            g_in[window] += g * hit
         return g_in
+
+    def backward_diag(self, g_out, h_out, gauss_newton, need_input=True):
+        return (None if g_out is None else self.route(g_out)), self.route(h_out)
+
+    def backward_ggn(self, s_out, need_input=True):
+        return self.route(s_out)
+
+    def forward_r(self, rx, v):
+        """R{y} = R{x} at each window's maximum."""
+        if rx is None:
+            return None
+        x = self.cached("x")
+        return sum(rx[window] * hit for window, hit in zip(self.windows(x), self.argmax_masks()))
+
+    def backward_r(self, g_out, rg_out, hv, need_input=True):
+        return self.route(g_out), self.route(rg_out)
 
 
 class AvgPool2d(_Pool2d):
@@ -103,13 +125,39 @@ class AvgPool2d(_Pool2d):
         return y
 
     def grad_input(self, g_out: np.ndarray) -> np.ndarray:
-        x_shape = self.cached("x_shape")
-        check_grad_out(self, g_out, self.cache["y_shape"])
-        g_in = np.zeros(x_shape, g_out.dtype)
-        share = g_out * (1.0 / (self.kernel_size[0] * self.kernel_size[1]))
+        check_grad_out(self, g_out, self.cached("y_shape"))
+        return self.spread(g_out)
+
+    def spread(self, g: np.ndarray, weight: float | None = None) -> np.ndarray:
+        """Each window's input pixels get ``weight`` (default 1/(kh·kw)) times its entry of g
+        (..., n, c, oh, ow): the transposed Jacobian."""
+        area = self.kernel_size[0] * self.kernel_size[1]
+        share = g * (1.0 / area if weight is None else weight)
+        g_in = np.zeros(g.shape[:-4] + self.cached("x_shape"), g.dtype)
         for window in self.windows(g_in):
             g_in[window] += share
         return g_in
+
+    def backward_diag(self, g_out, h_out, gauss_newton, need_input=True):
+        """h spreads with the *squared* Jacobian entries, (1/(kh·kw))²."""
+        area = self.kernel_size[0] * self.kernel_size[1]
+        return (None if g_out is None else self.spread(g_out)), self.spread(h_out, 1.0 / area ** 2)
+
+    def backward_ggn(self, s_out, need_input=True):
+        return self.spread(s_out)
+
+    def forward_r(self, rx, v):
+        """The layer is linear: R{y} = avgpool(R{x})."""
+        if rx is None:
+            return None
+        windows = self.windows(rx)
+        ry = rx[next(windows)].copy()
+        for window in windows:
+            ry += rx[window]
+        return ry * (1.0 / (self.kernel_size[0] * self.kernel_size[1]))
+
+    def backward_r(self, g_out, rg_out, hv, need_input=True):
+        return self.spread(g_out), self.spread(rg_out)
 
 
 def max_pool_loop(x: np.ndarray, kernel: tuple, stride: tuple):

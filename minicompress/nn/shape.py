@@ -22,5 +22,19 @@ class Flatten(Module):
         check_grad_out(self, g_out, (x_shape[0], int(np.prod(x_shape[1:]))))
         return g_out.reshape(x_shape)
 
+    def backward_diag(self, g_out, h_out, gauss_newton, need_input=True):
+        x_shape = self.cached("x_shape")
+        return (None if g_out is None else g_out.reshape(x_shape)), h_out.reshape(x_shape)
+
+    def backward_ggn(self, s_out, need_input=True):
+        return s_out.reshape(s_out.shape[:1] + self.cached("x_shape"))
+
+    def forward_r(self, rx, v):
+        return None if rx is None else rx.reshape(rx.shape[0], -1)
+
+    def backward_r(self, g_out, rg_out, hv, need_input=True):
+        x_shape = self.cached("x_shape")
+        return g_out.reshape(x_shape), rg_out.reshape(x_shape)
+
     def config(self) -> dict:
         return {}
