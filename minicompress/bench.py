@@ -102,7 +102,7 @@ def torch_ms(steps: int, threads: int) -> dict | None:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def engine(rounds: int = 3, steps: int = 50, torch: bool = True, stream=sys.stdout) -> list[dict]:
+def engine(rounds: int = 3, steps: int = 50, torch: bool = True, stream=None) -> list[dict]:
     """Time our training steps (and PyTorch's, alternating, in a child process); print a table.
 
     Returns one row per network: ours_ms and torch_ms (medians over ``rounds`` rounds of
@@ -126,11 +126,11 @@ def engine(rounds: int = 3, steps: int = 50, torch: bool = True, stream=sys.stdo
         rows.append(dict(network=name, batch=SPECS[name][0], ours_ms=mine, torch_ms=ref,
                          ratio=mine / ref))
     print_table(rows, f"training step, float32, {threads} threads, median of {rounds} rounds "
-                      f"x {steps} steps" + ("" if torch else " (PyTorch not installed)"), stream)
+                      f"x {steps} steps" + ("" if torch else " (no PyTorch comparison: not installed or skipped)"), stream)
     return rows
 
 
-def curvature(rounds: int = 3, steps: int = 20, stream=sys.stdout) -> list[dict]:
+def curvature(rounds: int = 3, steps: int = 20, stream=None) -> list[dict]:
     """Time second-order passes against a gradient pass on the benchmark networks."""
     from minicompress.nn import curvature as cv
     rows = []
@@ -164,8 +164,9 @@ def curvature(rounds: int = 3, steps: int = 20, stream=sys.stdout) -> list[dict]
     return rows
 
 
-def print_table(rows: list[dict], title: str, stream=sys.stdout) -> None:
-    """A plain-text table: one column per key of the rows."""
+def print_table(rows: list[dict], title: str, stream=None) -> None:
+    """A plain-text table: one column per key of the rows (on stdout by default)."""
+    stream = stream or sys.stdout
     keys = list(rows[0])
     cells = [[k for k in keys]] + [[_fmt(r[k]) for k in keys] for r in rows]
     widths = [max(len(c[i]) for c in cells) for i in range(len(keys))]

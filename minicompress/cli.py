@@ -40,6 +40,13 @@ def cmd_list(args) -> int:
     return 0
 
 
+def cmd_demo(args) -> int:
+    from minicompress import demo
+    demo.run(epochs=args.epochs, n_train=args.n_train, seed=args.seed, data_dir=args.data_dir,
+             out_dir=args.out)
+    return 0
+
+
 def cmd_bench(args) -> int:
     from minicompress import bench
     if args.what in ("engine", "all"):
@@ -57,12 +64,21 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
     listing = commands.add_parser("list", help="the survey's methods by section, and their files")
     listing.set_defaults(func=cmd_list)
+    demo = commands.add_parser("demo", help="train LeNet-300-100 on the offline synthetic digits")
+    demo.add_argument("--epochs", type=int, default=5)
+    demo.add_argument("--n-train", type=int, default=20_000, help="training images (default 20,000)")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--data-dir", default=None, help="data folder (default $MINICOMPRESS_DATA or ./data)")
+    demo.add_argument("--out", default="out/demo", help="where the trained model is saved")
+    demo.set_defaults(func=cmd_demo)
     bench = commands.add_parser("bench", help="benchmarks, printed as ratios measured in one run")
     bench.add_argument("what", choices=["engine", "curvature", "all"], help="what to time")
     bench.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     bench.add_argument("--steps", type=int, default=50, help="timed steps per round (default 50)")
     bench.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     bench.set_defaults(func=cmd_bench)
+    from minicompress.datasets import commands as data_commands
+    data_commands.add_parser(commands)
     return parser
 
 

@@ -81,9 +81,10 @@ def _status(record: dict) -> str:
              f"step {record['step']}/{record['steps_per_epoch']}", f"loss {record['loss']:.4f}"]
     if not math.isnan(record["accuracy"]):
         parts.append(f"acc {100 * record['accuracy']:.2f}%")
-    for key in ("val_loss", "val_accuracy"):
-        if key in record and not math.isnan(record[key]):
-            parts.append(f"{key} " + (f"{100 * record[key]:.2f}%" if "acc" in key else f"{record[key]:.4f}"))
+    if "val_loss" in record:
+        parts.append(f"val_loss {record['val_loss']:.4f}")
+    if not math.isnan(record.get("val_accuracy", math.nan)):
+        parts.append(f"val_acc {100 * record['val_accuracy']:.2f}%")
     parts.append(f"{record['samples_per_second']:,.0f} samples/s")
     return "  ".join(parts)
 
