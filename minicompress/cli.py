@@ -1,6 +1,7 @@
 """The ``minicompress`` command (also ``python -m minicompress``).
 
     minicompress list                 the survey's methods, by section, and where they live
+    minicompress reproduce NAME       run a paper's reproduction (--quick, --seed, --data, --out)
     minicompress demo                 train LeNet-300-100 on the offline synthetic digits
     minicompress bench engine         our training step vs PyTorch's (if installed), as ratios
     minicompress bench curvature      second-order passes vs one gradient pass, as ratios
@@ -9,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.util
 import sys
 
@@ -40,6 +42,18 @@ def cmd_list(args) -> int:
     return 0
 
 
+def cmd_reproduce(args) -> int:
+    module = next(m for name, _, _, m in METHODS if name == args.name)
+    full = f"minicompress.papers.{module}"
+    if importlib.util.find_spec(full) is None:
+        print(f"minicompress reproduce: {args.name} ({module}.py) is not implemented yet; "
+              f"`minicompress list` shows what is", file=sys.stderr)
+        return 2
+    paper = importlib.import_module(full)
+    paper.reproduce(quick=args.quick, seed=args.seed, data=args.data, out_dir=args.out)
+    return 0
+
+
 def cmd_demo(args) -> int:
     from minicompress import demo
     demo.run(epochs=args.epochs, n_train=args.n_train, seed=args.seed, data_dir=args.data_dir,
@@ -64,6 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
     listing = commands.add_parser("list", help="the survey's methods by section, and their files")
     listing.set_defaults(func=cmd_list)
+    reproduce = commands.add_parser("reproduce", help="run one paper's reproduction")
+    reproduce.add_argument("name", choices=[m[0] for m in METHODS], metavar="NAME",
+                           help="one of: " + ", ".join(m[0] for m in METHODS))
+    reproduce.add_argument("--quick", action="store_true", help="the small, fast setting")
+    reproduce.add_argument("--seed", type=int, default=0)
+    reproduce.add_argument("--data", default=None, help="dataset (default: the paper's own)")
+    reproduce.add_argument("--out", default=None, help="folder for figures (default: out/NAME)")
+    reproduce.set_defaults(func=cmd_reproduce)
     demo = commands.add_parser("demo", help="train LeNet-300-100 on the offline synthetic digits")
     demo.add_argument("--epochs", type=int, default=5)
     demo.add_argument("--n-train", type=int, default=20_000, help="training images (default 20,000)")

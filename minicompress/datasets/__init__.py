@@ -31,7 +31,8 @@ from minicompress.datasets.splits import SPLITS, check_split, split_rng, train_t
 NAMES = registry.NAMES
 KARNIN_2D_SIZES = {"train": 200, "test": 1000}
 
-__all__ = ["NAMES", "SPLITS", "data_folder", "load", "train_test_split"]
+__all__ = ["NAMES", "SPLITS", "data_folder", "load", "load_train_test", "train_test_split"]
+MNIST_TEST_SPLIT = "mnist_test_split"  # the real MNIST test set, split in two (see below)
 
 
 def load(name, split="train", *, data_dir=None, seed=0, n=None, download=True, verify=True,
@@ -111,6 +112,35 @@ def load(name, split="train", *, data_dir=None, seed=0, n=None, download=True, v
     if n > len(y):
         raise ValueError(f"n: {n} requested, but the {name} {split} split has {len(y)} examples")
     return x[:n].copy(), y[:n].copy()
+
+
+def load_train_test(name="synth_digits", *, n_train=None, n_test=None, seed=0, data_dir=None,
+                    verify=True):
+    """Training and test data for an experiment: ``((x, y), (x_test, y_test))``.
+
+    Parameters
+    ----------
+    name : str
+        An image dataset of :func:`load` ("synth_digits", "mnist", "fashion_mnist", "cifar10"),
+        or "mnist_test_split": the real MNIST *test* set (10,000 images; the only MNIST files on
+        a machine that has just those) split, stratified and seeded, into 8,000 training and
+        2,000 test images. Report results on it as such.
+    n_train, n_test : int, optional
+        Fewer examples (generated data: generate that many; real data: the first ones).
+    seed : int
+        Generation seed of synthetic digits, or the seed of the split.
+    data_dir, verify
+        As for :func:`load`.
+    """
+    if name == MNIST_TEST_SPLIT:
+        x, y = load("mnist", "test", data_dir=data_dir, verify=verify)
+        (x, y), (x_test, y_test) = train_test_split(x, y, test_size=2_000, rng=seed)
+        return (x[:n_train], y[:n_train]), (x_test[:n_test], y_test[:n_test])
+    if name not in ("synth_digits", "mnist", "fashion_mnist", "cifar10"):
+        raise ValueError(f"unknown image dataset {name!r}; expected synth_digits, mnist, "
+                         f"fashion_mnist, cifar10 or {MNIST_TEST_SPLIT}")
+    common = dict(seed=seed, data_dir=data_dir, verify=verify)
+    return load(name, "train", n=n_train, **common), load(name, "test", n=n_test, **common)
 
 
 def _whole_table(make, n):

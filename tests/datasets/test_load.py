@@ -53,3 +53,25 @@ def test_n_takes_the_first_examples_of_a_real_split(shared_data):
     with pytest.raises(ValueError, match="n: 10001 requested, but the mnist test split "
                                          "has 10000"):
         load("mnist", "test", data_dir=shared_data / "mnist", n=10001)
+
+
+def test_load_train_test_synthetic_and_real_split(tmp_path):
+    from minicompress.datasets import load_train_test
+    (x, y), (xt, yt) = load_train_test("synth_digits", n_train=300, n_test=100, seed=1,
+                                       data_dir=tmp_path)
+    assert x.shape == (300, 1, 28, 28) and xt.shape == (100, 1, 28, 28)
+    with pytest.raises(ValueError, match="unknown image dataset"):
+        load_train_test("multiplexer")
+
+
+def test_load_train_test_mnist_test_split():
+    from pathlib import Path
+
+    from minicompress.datasets import load_train_test
+    folder = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
+    if not folder.is_dir():
+        pytest.skip(f"no real MNIST test set in {folder}")
+    (x, y), (xt, yt) = load_train_test("mnist_test_split", data_dir=folder, seed=0)
+    assert len(x) == 8000 and len(xt) == 2000
+    assert not (set(map(bytes, x[:500].reshape(500, -1))) & set(map(bytes, xt.reshape(2000, -1))))
+    assert np.bincount(yt).min() >= 170  # stratified: about 200 per class
