@@ -18,13 +18,14 @@ from minicompress.rng import as_rng
 
 
 def minibatches(n: int, batch_size: int, rng=None, shuffle: bool = True):
-    """Yield index arrays covering range(n) once, in a random order drawn from ``rng``.
+    """Yield indices covering range(n) once: index arrays in a random order drawn from ``rng``,
+    or, without shuffling, slices (so ``x[batch]`` is a view, not a copy).
 
     The last batch is smaller when ``batch_size`` does not divide ``n``.
     """
-    order = as_rng(rng).permutation(n) if shuffle else np.arange(n)
+    order = as_rng(rng).permutation(n) if shuffle else None
     for start in range(0, n, batch_size):
-        yield order[start:start + batch_size]
+        yield order[start:start + batch_size] if shuffle else slice(start, min(start + batch_size, n))
 
 
 class History:
@@ -136,6 +137,7 @@ def fit(model, loss, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int, ba
         start, seen, loss_sum, correct = time.perf_counter(), 0, 0.0, 0
         for step, batch in enumerate(minibatches(len(x), batch_size, rng, shuffle), start=1):
             xb, yb = x[batch], y[batch]
+            size = len(xb)
             try:
                 output = model(xb)
                 value = loss(output, yb)
@@ -152,8 +154,8 @@ def fit(model, loss, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int, ba
             if on_step is not None:
                 on_step(steps)
             hits = loss.count_correct(output, yb)
-            seen += len(batch)
-            loss_sum += value * (len(batch) if loss.reduction == "mean" else 1)
+            seen += size
+            loss_sum += value * (size if loss.reduction == "mean" else 1)
             correct = None if hits is None or correct is None else correct + hits
             if step == steps_per_epoch or progress.due():
                 record = dict(epoch=epoch, epochs=epochs, step=step, steps_per_epoch=steps_per_epoch,
@@ -188,7 +190,7 @@ def evaluate(model, loss, x: np.ndarray, y: np.ndarray, *, batch_size: int = 100
         for batch in minibatches(len(x), batch_size, shuffle=False):
             output = model(x[batch])
             value = loss(output, y[batch])
-            total += value * (len(batch) if loss.reduction == "mean" else 1)
+            total += value * (len(output) if loss.reduction == "mean" else 1)
             hits = loss.count_correct(output, y[batch])
             correct = None if hits is None or correct is None else correct + hits
     finally:

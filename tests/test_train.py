@@ -51,7 +51,7 @@ def test_minibatches_cover_every_example_once():
     assert [len(b) for b in batches] == [4, 4, 2]
     assert sorted(np.concatenate(batches)) == list(range(10))
     assert [b.tolist() for b in minibatches(10, 4, rng=0)] == [b.tolist() for b in batches]
-    assert np.concatenate(list(minibatches(5, 2, shuffle=False))).tolist() == [0, 1, 2, 3, 4]
+    assert list(minibatches(5, 2, shuffle=False)) == [slice(0, 2), slice(2, 4), slice(4, 5)]
 
 
 @pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid value:RuntimeWarning")

@@ -56,10 +56,10 @@ def diag_lecun(model, loss, x, y, gauss_newton: bool = True) -> list[np.ndarray]
     From the loss's diagonal ∂²E/∂z² at the outputs, each layer applies
     ∂²E/∂a_i² = f′(a_i)² Σ_l w_li² ∂²E/∂a_l² (+ f″(a_i) ∂E/∂x_i unless ``gauss_newton``) and
     ∂²E/∂w_ij² = ∂²E/∂a_i² x_j², per example, summed over examples (and over the connections of
-    a shared conv weight) [LeCun, Denker & Solla 1990, Eq. 7–9]. What it drops: the off-diagonal
-    terms ∂²E/∂a_i∂a_j (every layer below the last, and the loss Hessian's off-diagonal for
-    softmax cross-entropy), and with ``gauss_newton=True`` the f″ terms (Levenberg–Marquardt
-    form, always ≥ 0). Results are also stored in ``p.hdiag``.
+    a shared conv weight) [LeCun, Denker & Solla 1990; Becker & LeCun 1989]. What it drops: the
+    off-diagonal terms ∂²E/∂a_i∂a_j (every layer below the last, and the loss Hessian's
+    off-diagonal for softmax cross-entropy), and with ``gauss_newton=True`` the f″ terms
+    (Levenberg–Marquardt form, always ≥ 0). Results are also stored in ``p.hdiag``.
     """
     params = _start(model, loss, x, y)
     g = None if gauss_newton else loss.backward()
