@@ -56,6 +56,10 @@ class Conv2d(Module):
         self.buffers = {}  # reused im2col/col2im scratch space (large arrays, every step)
         self.buffers_r = {}  # the same for the R-operator's columns of R{x}
 
+    def release_buffers(self) -> None:
+        self.buffers.clear()
+        self.buffers_r.clear()
+
     def output_shape(self, x_shape: tuple) -> tuple:
         n, _, h, w = x_shape
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding

@@ -131,6 +131,17 @@ class Module:
     def eval(self) -> "Module":
         return self.train(False)
 
+    def clear(self) -> "Module":
+        """Forget every cached forward value and scratch buffer, here and below (before a copy
+        or a change of shapes); the next forward pass rebuilds them. Returns self."""
+        for m in self.modules():
+            m.cache.clear()
+            m.release_buffers()
+        return self
+
+    def release_buffers(self) -> None:
+        """Drop reusable scratch arrays (layers that keep some override this)."""
+
     def astype(self, dtype) -> "Module":
         """Convert every parameter (data, grad, mask) to ``dtype`` in place; returns self."""
         dtype = np.dtype(dtype)
@@ -141,9 +152,7 @@ class Module:
             p.grad = p.grad.astype(dtype)
             p.mask = None if p.mask is None else p.mask.astype(dtype)
             p.hdiag = None
-        for m in self.modules():
-            m.cache.clear()
-        return self
+        return self.clear()
 
     # ----- state --------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
