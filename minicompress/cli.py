@@ -5,6 +5,7 @@
     minicompress demo                 train LeNet-300-100 on the offline synthetic digits
     minicompress bench engine         our training step vs PyTorch's (if installed), as ratios
     minicompress bench curvature      second-order passes vs one gradient pass, as ratios
+    minicompress bench quant          rounding kernels vs their float32 floors, as ratios
     minicompress data list|fetch|show the datasets
 """
 from __future__ import annotations
@@ -67,6 +68,9 @@ def cmd_bench(args) -> int:
         bench.engine(rounds=args.rounds, steps=args.steps, torch=not args.no_torch)
     if args.what in ("curvature", "all"):
         bench.curvature(rounds=args.rounds, steps=max(args.steps // 2, 1))
+    if args.what in ("quant", "all"):
+        from minicompress.quant.bench import quant
+        quant(rounds=args.rounds)
     return 0
 
 
@@ -94,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="out/demo", help="where the trained model is saved")
     demo.set_defaults(func=cmd_demo)
     bench = commands.add_parser("bench", help="benchmarks, printed as ratios measured in one run")
-    bench.add_argument("what", choices=["engine", "curvature", "all"], help="what to time")
+    bench.add_argument("what", choices=["engine", "curvature", "quant", "all"], help="what to time")
     bench.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     bench.add_argument("--steps", type=int, default=50, help="timed steps per round (default 50)")
     bench.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
