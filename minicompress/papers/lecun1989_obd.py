@@ -32,9 +32,12 @@ the paper's 9,300 zip-code digits; 14×14 inputs instead of 16×16; Adam (miniba
 full-batch to settle near a minimum) instead of the paper's stochastic diagonal
 Levenberg–Marquardt training; biases are deleted like weights. Inputs are centered (the training
 set's mean image subtracted), as LeCun et al. advise ("Efficient BackProp", 1998); it matters
-here: with non-negative inputs, deleting many weights of one unit shifts its input by
-Σ_j w_j·E[x_j], a sum of the cross terms the diagonal ignores (``Config(center=False)`` shows
-it). Equation numbers of the paper are not cited: they could not be checked against the PDF.
+for the diagonal approximation: with non-negative inputs, deleting many weights of one unit
+shifts its input by Σ_j w_j·E[x_j], a sum of cross terms the diagonal ignores. Measured with
+``Config(center=False)`` (synthetic digits, seed 0): the MLP's objective after 30% deleted is 7×
+higher (0.0102 vs 0.0015), predicted/actual falls from 0.3–0.4 to 0.02–0.03, yet OBD still
+stays below magnitude at all nine levels. Equation numbers of the paper are not cited: they
+could not be checked against the PDF.
 
 Run: ``minicompress reproduce obd [--quick] [--data mnist_test_split]``.
 
