@@ -1,0 +1,133 @@
+# %% [markdown]
+# # 6. Low-rank factorization, and predicting parameters (Denil et al. 2013)
+#
+# A weight matrix W (o × i) can be stored as a product W = V Uᵀ with V (o × k) and U (i × k):
+# k(o + i) numbers instead of o·i. Three ways to get the factors: cut the SVD of a trained W (the
+# best you can do for a given rank), learn both factors, or — Denil et al.'s idea — *fix* U to a
+# dictionary that predicts a whole feature from its values at k chosen pixels, and learn only V.
+#
+# Run it as a script (`python tutorials/06_factorization.py`; `MINICOMPRESS_QUICK=1` for a
+# one-minute version) or open it as a notebook with jupytext.
+
+# %%
+import os
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from minicompress import nn
+from minicompress.datasets import load
+from minicompress.papers import denil2013_predicting_parameters as denil
+from minicompress.papers.factorized import FactorizedLinear
+from minicompress.train import evaluate, fit
+
+QUICK = os.environ.get("MINICOMPRESS_QUICK") == "1"
+N_TRAIN, EPOCHS = (4_000, 3) if QUICK else (20_000, 6)
+OUT = Path("out/tutorials")
+OUT.mkdir(parents=True, exist_ok=True)
+x, y = load("synth_digits", "train", n=N_TRAIN)
+x_test, y_test = load("synth_digits", "test", n=2_000)
+loss = nn.SoftmaxCrossEntropy()
+
+
+def train(first_layer, seed=0):
+    """784 → first_layer → 500 → 10 (ReLU), SGD with a linearly decaying learning rate."""
+    model = denil.mlp(first_layer, 500, rng=seed)
+    opt, steps = nn.SGD(model.parameters(), lr=0.1, momentum=0.9), EPOCHS * -(-N_TRAIN // 100)
+    fit(model, loss, opt, x, y, epochs=EPOCHS, batch_size=100, rng=seed, verbose=False,
+        on_step=lambda s: setattr(opt, "lr", 0.1 * max(1 - s / steps, 1e-3)))
+    return model
+
+
+def error(model):
+    return 100 * (1 - evaluate(model, loss, x_test, y_test)["accuracy"])
+
+
+# %% [markdown]
+# ## 1. The SVD: what rank costs
+# Train the full network, then cut its first layer to rank r. Eckart–Young: the truncated SVD is
+# the best rank-r matrix in the Frobenius norm, and its error is √(Σ_{j>r} σ_j²).
+
+# %%
+dense = train(nn.Linear(784, 500, rng=0))
+W = dense[1].weight.data.astype(np.float64)  # (500, 784)
+full_error = error(dense)
+print(f"full network: {full_error:.2f}% test error")
+rows = []
+for rank in (5, 20, 50, 150):
+    left, right, s = denil.truncated_svd(W, rank)
+    residual = np.linalg.norm(W - left @ right.T)
+    assert np.isclose(residual, np.sqrt((s[rank:] ** 2).sum()))  # Eckart–Young's error
+    cut = denil.mlp(denil.svd_layer(dense[1], rank), 500, rng=0)
+    for i in (3, 5):
+        cut[i].load_state_dict(dense[i].state_dict())
+    rows.append((rank, rank * (500 + 784) / W.size, residual / np.linalg.norm(W), error(cut)))
+    print(f"rank {rank:3d}: {rows[-1][1]:5.1%} of the weights, relative error {rows[-1][2]:.2f}, "
+          f"test error {rows[-1][3]:.2f}%")
+
+# %% [markdown]
+# The relative error falls slowly: a trained layer still carries its random initialization, which
+# has no low-rank structure. Yet the test error recovers long before the residual is small.
+
+# %% [markdown]
+# ## 2. Predicting a smooth feature from a few of its pixels
+# Kernel ridge regression: with a kernel k on pixel positions (squared exponential,
+# k(p, q) = exp(−‖p − q‖²/2ℓ²)), the values w_α at the pixels α predict the whole feature as
+# ŵ = U_α w_α with U_α = K_{·α}(K_{αα} + λI)⁻¹. The learned change of a feature, W − W0 (W0, the
+# initialization, is regenerated from the seed), is smooth enough for this.
+
+# %%
+W0 = nn.Linear(784, 500, rng=0).weight.data.astype(np.float64)  # as built in train()
+change = W - W0
+feature = change[np.argmax(np.linalg.norm(change, axis=1))][None]  # the one that moved most
+grid = denil.pixel_coordinates((28, 28))
+alpha = np.sort(np.random.default_rng(1).choice(784, 196, replace=False))  # 25% of the pixels
+fig, axes = plt.subplots(1, 5, figsize=(12, 2.8), constrained_layout=True)
+panels = [("W − W0", feature),
+          ("values at α", denil.reconstruct(feature, np.eye(784)[:, alpha], alpha))]
+for length_scale in (1.0, 2.0, 4.0):
+    U = denil.kernel_ridge_predictor(denil.se_kernel(grid, grid, length_scale), alpha, ridge=0.1)
+    panels.append((f"ℓ = {length_scale:g}", denil.reconstruct(feature, U, alpha)))
+for ax, (title, image) in zip(axes, panels):
+    scale = np.abs(feature).max()
+    ax.imshow(image.reshape(28, 28), cmap="RdBu_r", vmin=-scale, vmax=scale)
+    ax.set(title=f"{title}\nrel. error {denil.relative_error(feature, image):.2f}", xticks=[],
+           yticks=[])
+fig.savefig(OUT / "06_kernel_prediction.png", dpi=100)
+errors = {title: denil.relative_error(feature, image) for title, image in panels}
+print({k: round(v, 3) for k, v in errors.items()})
+
+# %% [markdown]
+# ## 3. Training with predicted parameters
+# Fix U (one dictionary per group of 50 hidden units, each with its own random α) and learn only
+# V: 10% of the first layer's weights. The dictionary matters: the SE kernel spreads each learned
+# value over its neighbourhood; random atoms and the bare pixel subset do not.
+
+# %%
+grid_kernel = denil.se_kernel(grid, grid, 1.0)
+results = {}
+for kind in ("se_kernel", "random_gaussian", "identity_subset", "learned"):
+    layer = denil.factorized_layer(kind, 0.1, 500, kernel=grid_kernel, rng=0)
+    results[kind] = error(train(layer))
+    print(f"{kind:16s} {layer.learned_fraction():.1%} learned ({layer.n_learned():,} of "
+          f"{layer.n_dense():,} first-layer parameters): {results[kind]:.2f}% test error")
+print(f"full network: {full_error:.2f}%")
+
+# %%
+assert rows[-1][2] < rows[0][2] and rows[-1][3] < rows[0][3]  # more rank, less error
+assert errors["ℓ = 1"] < errors["values at α"] and min(errors["ℓ = 2"], errors["ℓ = 4"]) < 0.7
+assert results["se_kernel"] < results["random_gaussian"]  # prior knowledge beats random atoms
+assert isinstance(layer, FactorizedLinear) and layer.learns_basis  # the last one: both learned
+
+# %% [markdown]
+# ## Exercises
+# 1. Plot the singular values of W and of W0 on one log-scale axis. Where do they part?
+#    *(Hint: `np.linalg.svd(W, compute_uv=False)`.)*
+# 2. Set `ridge=1e-6` in section 2. Why does the prediction get *worse* at ℓ = 4?
+#    *(Hint: K_{αα} is nearly singular when neighbouring α are much closer than ℓ.)*
+# 3. Change the random dictionary's scale from N(0, 1/i) to N(0, 1) (multiply the basis by 28).
+#    What happens to training with the same learning rate, and why? *(Hint: SGD on V moves W by
+#    U Uᵀ times the gradient.)*
+# 4. Use `minicompress.nn.curvature.diag_lecun(model, loss, x, y)` on a factorized model: which
+#    entries of V look least salient for Optimal Brain Damage (½·h·v²)?
