@@ -2,6 +2,7 @@
 
     minicompress list                 the survey's methods, by section, and where they live
     minicompress reproduce NAME       run a paper's reproduction (--quick, --seed, --data, --out)
+    minicompress reproduce all        run them all; one summary and out/results.json
     minicompress demo                 train LeNet-300-100 on the offline synthetic digits
     minicompress bench engine         our training step vs PyTorch's (if installed), as ratios
     minicompress bench curvature      second-order passes vs one gradient pass, as ratios
@@ -13,7 +14,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import json
+import os
 import sys
+import time
+from pathlib import Path
+
+from minicompress.files import atomic_write
 
 # (command name, survey section, paper, module): what `list` shows and `reproduce` will run
 METHODS = [
@@ -43,16 +50,56 @@ def cmd_list(args) -> int:
     return 0
 
 
+def available(module: str) -> bool:
+    return importlib.util.find_spec(f"minicompress.papers.{module}") is not None
+
+
+def run_one(name: str, module: str, args, out_dir: Path):
+    """Import a paper file and run its reproduction; returns (Report, seconds)."""
+    paper = importlib.import_module(f"minicompress.papers.{module}")
+    start = time.perf_counter()
+    report = paper.reproduce(quick=args.quick, seed=args.seed, data=args.data, out_dir=out_dir)
+    return report, time.perf_counter() - start
+
+
 def cmd_reproduce(args) -> int:
-    module = next(m for name, _, _, m in METHODS if name == args.name)
-    full = f"minicompress.papers.{module}"
-    if importlib.util.find_spec(full) is None:
-        print(f"minicompress reproduce: {args.name} ({module}.py) is not implemented yet; "
+    if args.data_dir:  # every loader falls back to this variable
+        os.environ["MINICOMPRESS_DATA"] = args.data_dir
+    out = Path(args.out or "out")
+    todo = [m for m in METHODS if args.name in ("all", m[0])]
+    if args.name != "all" and not available(todo[0][3]):
+        print(f"minicompress reproduce: {args.name} ({todo[0][3]}.py) is not implemented yet; "
               f"`minicompress list` shows what is", file=sys.stderr)
         return 2
-    paper = importlib.import_module(full)
-    paper.reproduce(quick=args.quick, seed=args.seed, data=args.data, out_dir=args.out)
+    results = {}
+    for name, section, paper, module in todo:
+        if not available(module):
+            continue
+        try:
+            report, seconds = run_one(name, module, args, out / name if args.name == "all" or
+                                      not args.out else out)
+        except (ValueError, TypeError, OSError) as err:  # bad --data, missing files: say what to do
+            print(f"minicompress reproduce {name}: error: {err}", file=sys.stderr)
+            return 1
+        results[name] = dict(section=section, paper=paper, title=report.title, seconds=seconds,
+                             rows=report.rows, notes=report.notes,
+                             figures=[str(f) for f in report.figures])
+    if args.name == "all":
+        print("\nSummary (quick settings)" if args.quick else "\nSummary")
+        for name, result in results.items():
+            print(f"\n{name} ({result['paper']}, {result['seconds']:.0f} s): {result['title']}")
+            for note in result["notes"]:
+                print(f"  - {note}")
+        out.mkdir(parents=True, exist_ok=True)
+        with atomic_write(out / "results.json", "w") as f:
+            json.dump(results, f, indent=1, default=_plain)
+        print(f"\nwrote {out / 'results.json'} and the figures under {out}/")
     return 0
+
+
+def _plain(value):
+    """JSON for NumPy scalars and arrays in reports."""
+    return value.tolist() if hasattr(value, "tolist") else str(value)
 
 
 def cmd_demo(args) -> int:
@@ -83,12 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="the survey's methods by section, and their files")
     listing.set_defaults(func=cmd_list)
     reproduce = commands.add_parser("reproduce", help="run one paper's reproduction")
-    reproduce.add_argument("name", choices=[m[0] for m in METHODS], metavar="NAME",
-                           help="one of: " + ", ".join(m[0] for m in METHODS))
+    reproduce.add_argument("name", choices=[m[0] for m in METHODS] + ["all"], metavar="NAME",
+                           help="one of: " + ", ".join(m[0] for m in METHODS) + ", or all")
     reproduce.add_argument("--quick", action="store_true", help="the small, fast setting")
     reproduce.add_argument("--seed", type=int, default=0)
     reproduce.add_argument("--data", default=None, help="dataset (default: the paper's own)")
-    reproduce.add_argument("--out", default=None, help="folder for figures (default: out/NAME)")
+    reproduce.add_argument("--out", default=None,
+                           help="folder for figures (default: out/NAME; for all: out/, one folder each)")
+    reproduce.add_argument("--data-dir", default=None,
+                           help="data folder (default: $MINICOMPRESS_DATA, else ./data)")
     reproduce.set_defaults(func=cmd_reproduce)
     demo = commands.add_parser("demo", help="train LeNet-300-100 on the offline synthetic digits")
     demo.add_argument("--epochs", type=int, default=5)

@@ -1,0 +1,117 @@
+"""ShadowArray: Karnin's sensitivity bookkeeping, as a wrapper around any optimizer.
+
+Training is left exactly as it is; after every step the wrapper adds −g·Δw to one running sum
+per weight (the "shadow array"), where g = ∂E/∂w is the gradient the step was computed from and
+Δw the change the step made. At the end, :meth:`ShadowArray.sensitivity` rescales the sums into
+Karnin's estimate of E(w = 0) − E(w_final) (see :mod:`minicompress.papers.karnin1990_sensitivity`).
+
+    shadow = ShadowArray(nn.SGD(model.parameters(), lr=0.1, momentum=0.9))
+    fit(model, loss, shadow, x, y, epochs=10, batch_size=128)
+    scores = shadow.sensitivity()          # one array per parameter, for pruning.global_prune
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minicompress.nn.optim import Optimizer
+
+
+def shadow_update(shadow: np.ndarray, grad: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """shadow ← shadow − g ⊙ Δw, in place (Karnin's running sum, gradient-times-step form).
+
+    For plain gradient descent Δw = −η g, so −g Δw = Δw²/η: the Σ(Δw)² of the paper, over η.
+    Returns ``shadow``.
+    """
+    if grad.shape != shadow.shape or step.shape != shadow.shape:
+        raise ValueError(f"shadow_update: shadow {shadow.shape}, gradient {grad.shape} and step "
+                         f"{step.shape} must have the same shape")
+    shadow -= grad * step
+    return shadow
+
+
+def sensitivity_estimate(shadow: np.ndarray, w_initial: np.ndarray, w_final: np.ndarray,
+                         min_change: float = 1e-6) -> np.ndarray:
+    """Karnin's Ŝ = shadow · w_f / (w_f − w_i), the division guarded.
+
+    Parameters
+    ----------
+    shadow : array
+        −Σ_n g(n)·Δw(n), accumulated during training.
+    w_initial, w_final : arrays of the same shape
+        The weights before the first and after the last step.
+    min_change : float ≥ 0
+        Where the weight moved less than this, |w_f − w_i| < min_change, the denominator is
+        taken as ±min_change (the sign of the move; + if it did not move). A weight that never
+        received a gradient then scores 0, and one that barely moved cannot blow up to ±inf.
+
+    Returns
+    -------
+    float64 array of the same shape: the estimated increase of the error when the weight is
+    set to zero. It is negative where the weight moved toward zero without crossing it.
+    """
+    shadow, w_initial, w_final = (np.asarray(a, dtype=np.float64) for a in (shadow, w_initial, w_final))
+    if not shadow.shape == w_initial.shape == w_final.shape:
+        raise ValueError(f"sensitivity_estimate: shadow {shadow.shape}, w_initial {w_initial.shape} "
+                         f"and w_final {w_final.shape} must have the same shape")
+    if not min_change >= 0:
+        raise ValueError(f"sensitivity_estimate: min_change must be >= 0, got {min_change!r}")
+    moved = w_final - w_initial
+    sign = np.where(moved < 0, -1.0, 1.0)
+    denominator = np.where(np.abs(moved) < min_change, sign * min_change, moved)
+    with np.errstate(divide="ignore", invalid="ignore"):  # min_change = 0: unguarded, as printed
+        return shadow * w_final / denominator
+
+
+class ShadowArray:
+    """Wrap ``optimizer``; record Karnin's shadow arrays while it trains.
+
+    Each :meth:`step` copies the weights, lets the wrapped optimizer step, then adds
+    −∂E/∂w · Δw into the shadow array of every entry. The gradient is ``p.grad`` as the
+    training loop left it (the loss of the current batch; an optimizer's weight decay is part of
+    Δw but not of ∂E/∂w). Works for any update rule (momentum, Adam), because it records the
+    actual step rather than assuming Δw = −η g.
+
+    Memory: the shadow arrays (float64, one per weight), a copy of the initial weights, and a
+    temporary copy of the weights during each step.
+
+    Attributes
+    ----------
+    optimizer : Optimizer
+    params : list of Parameter
+    shadow : list of float64 arrays, −Σ g Δw per entry
+    initial : list of arrays, the weights when the wrapper was created
+    steps : int
+    """
+
+    def __init__(self, optimizer: Optimizer):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"ShadowArray: expected an optimizer (nn.SGD, nn.Adam, ...), got "
+                            f"{type(optimizer).__name__}")
+        self.optimizer = optimizer
+        self.params = optimizer.params
+        self.initial = [p.data.copy() for p in self.params]
+        self.shadow = [np.zeros(p.shape) for p in self.params]
+        self.steps = 0
+
+    def zero_grad(self) -> None:
+        self.optimizer.zero_grad()
+
+    def step(self) -> None:
+        """One step of the wrapped optimizer, then shadow −= g ⊙ Δw."""
+        before = [p.data.copy() for p in self.params]
+        self.optimizer.step()
+        for p, w, shadow in zip(self.params, before, self.shadow):
+            shadow_update(shadow, p.grad, p.data - w)
+        self.steps += 1
+
+    def sensitivity(self, min_change: float = 1e-6) -> list[np.ndarray]:
+        """Ŝ for every parameter (list aligned with ``params``), from the current weights."""
+        return [sensitivity_estimate(s, w0, p.data, min_change)
+                for s, w0, p in zip(self.shadow, self.initial, self.params)]
+
+    @property
+    def lr(self) -> float:
+        return self.optimizer.lr
+
+    def __repr__(self) -> str:
+        return f"ShadowArray({self.optimizer!r}, {self.steps} steps)"
