@@ -8,6 +8,7 @@
     minicompress bench curvature      second-order passes vs one gradient pass, as ratios
     minicompress bench quant          rounding kernels vs their float32 floors, as ratios
     minicompress data list|fetch|show the datasets
+    minicompress notebooks            the tutorials as Jupyter notebooks (.ipynb)
 """
 from __future__ import annotations
 
@@ -109,6 +110,18 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_notebooks(args) -> int:
+    from minicompress import notebooks
+    try:
+        written = notebooks.convert(notebooks.tutorial_scripts(args.tutorials), args.out)
+    except FileNotFoundError as err:
+        print(f"minicompress notebooks: error: {err}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
+    return 0
+
+
 def cmd_bench(args) -> int:
     from minicompress import bench
     if args.what in ("engine", "all"):
@@ -147,6 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", default=None, help="data folder (default $MINICOMPRESS_DATA or ./data)")
     demo.add_argument("--out", default="out/demo", help="where the trained model is saved")
     demo.set_defaults(func=cmd_demo)
+    notebooks = commands.add_parser("notebooks", help="write the tutorials as .ipynb notebooks")
+    notebooks.add_argument("--out", default="notebooks", help="folder (default: notebooks/)")
+    notebooks.add_argument("--tutorials", default=None, help="folder of the NN_*.py tutorials")
+    notebooks.set_defaults(func=cmd_notebooks)
     bench = commands.add_parser("bench", help="benchmarks, printed as ratios measured in one run")
     bench.add_argument("what", choices=["engine", "curvature", "quant", "all"], help="what to time")
     bench.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
