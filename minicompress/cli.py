@@ -16,7 +16,6 @@ import argparse
 import importlib
 import importlib.util
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -59,13 +58,12 @@ def run_one(name: str, module: str, args, out_dir: Path):
     """Import a paper file and run its reproduction; returns (Report, seconds)."""
     paper = importlib.import_module(f"minicompress.papers.{module}")
     start = time.perf_counter()
-    report = paper.reproduce(quick=args.quick, seed=args.seed, data=args.data, out_dir=out_dir)
+    report = paper.reproduce(quick=args.quick, seed=args.seed, data=args.data, out_dir=out_dir,
+                             data_dir=args.data_dir, verify=not args.no_verify)
     return report, time.perf_counter() - start
 
 
 def cmd_reproduce(args) -> int:
-    if args.data_dir:  # every loader falls back to this variable
-        os.environ["MINICOMPRESS_DATA"] = args.data_dir
     out = Path(args.out or "out")
     todo = [m for m in METHODS if args.name in ("all", m[0])]
     if args.name != "all" and not available(todo[0][3]):
@@ -152,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
                            help="folder for figures (default: out/NAME; for all: out/, one folder each)")
     reproduce.add_argument("--data-dir", default=None,
                            help="data folder (default: $MINICOMPRESS_DATA, else ./data)")
+    reproduce.add_argument("--no-verify", action="store_true",
+                           help="read local data files whatever their checksum (known provenance only)")
     reproduce.set_defaults(func=cmd_reproduce)
     demo = commands.add_parser("demo", help="train LeNet-300-100 on the offline synthetic digits")
     demo.add_argument("--epochs", type=int, default=5)

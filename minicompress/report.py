@@ -5,11 +5,13 @@
 """
 from __future__ import annotations
 
+import argparse
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from minicompress.bench import print_table
+from minicompress.files import atomic_write
 
 
 @dataclass
@@ -46,3 +48,28 @@ class Report:
 
     def __str__(self) -> str:
         return self.table()
+
+
+def save_figure(fig, path) -> Path:
+    """Write a matplotlib ``Figure`` as a PNG (100 dpi), atomically; return the path."""
+    path = Path(path)
+    with atomic_write(path) as stream:
+        fig.savefig(stream, format="png", dpi=100)
+    return path
+
+
+def command_line(reproduce, doc: str, argv=None) -> Report:
+    """``python -m minicompress.papers.<file>``: the options every paper file shares, then its
+    ``reproduce``. ``doc`` is the module docstring (its first paragraph is the description)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="the small, fast setting")
+    parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    parser.add_argument("--data", default=None,
+                        help="synth_digits (default), mnist, fashion_mnist or mnist_test_split")
+    parser.add_argument("--data-dir", default=None, help="folder with the dataset's files")
+    parser.add_argument("--no-verify", action="store_true",
+                        help="read local files whatever their checksum (known provenance only)")
+    parser.add_argument("--out", default=None, help="folder for the figures")
+    args = parser.parse_args(argv)
+    return reproduce(quick=args.quick, seed=args.seed, data=args.data, out_dir=args.out,
+                     data_dir=args.data_dir, verify=not args.no_verify)

@@ -180,7 +180,7 @@ def max_pool_loop(x: np.ndarray, kernel: tuple, stride: tuple):
 def max_pool_backward_loop(g_out: np.ndarray, argmax: np.ndarray, x_shape: tuple,
                            kernel: tuple, stride: tuple) -> np.ndarray:
     """Readable reference: send each output's gradient to its window's argmax."""
-    (kh, kw), (sh, sw) = kernel, stride
+    (_, kw), (sh, sw) = kernel, stride
     g_in = np.zeros(x_shape, g_out.dtype)
     for b, ch, r, s in np.ndindex(*g_out.shape):
         i, j = divmod(int(argmax[b, ch, r, s]), kw)

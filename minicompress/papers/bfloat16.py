@@ -43,7 +43,6 @@ by gradient underflow (as PAPERS.md card 8f found).
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import dataclass
@@ -53,7 +52,7 @@ import numpy as np
 
 from minicompress import nn
 from minicompress.quant import BFLOAT16, FLOAT16, QuantizedOptimizer, Quantizer, quantize_model
-from minicompress.report import Report
+from minicompress.report import Report, command_line, save_figure
 from minicompress.train import fit
 
 # name: (format of matmul inputs and of stored weights, weight rounding or None for fp32 master)
@@ -223,21 +222,8 @@ def figure(rows: list[dict], cfg: Config, path: Path) -> Path:
     axes[0].yaxis.set_minor_locator(LogLocator(subs=(2, 3, 5)))
     axes[0].yaxis.set_minor_formatter(plain)
     axes[0].legend(fontsize=7)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name("." + path.name + ".part")
-    fig.savefig(tmp, format="png", dpi=100)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small data and net, one seed")
-    parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
-    parser.add_argument("--data", default=None, help="synth_digits (default), mnist, fashion_mnist, mnist_test_split")
-    parser.add_argument("--data-dir", default=None, help="folder with the dataset's files")
-    parser.add_argument("--no-verify", action="store_true", help="read local files whatever their checksum")
-    parser.add_argument("--out", default=None, help="folder for the figure (default out/bfloat16)")
-    args = parser.parse_args()
-    reproduce(quick=args.quick, seed=args.seed, data=args.data, out_dir=args.out,
-              data_dir=args.data_dir, verify=not args.no_verify)
+    command_line(reproduce, __doc__)

@@ -63,7 +63,6 @@ two targets (SE at 25% within 0.5 points of the full network, SE below random U 
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,9 +71,8 @@ import numpy as np
 import scipy.linalg
 
 from minicompress import nn
-from minicompress.files import atomic_write
 from minicompress.papers.factorized import FactorizedLinear
-from minicompress.report import Report
+from minicompress.report import Report, command_line, save_figure
 from minicompress.rng import as_rng
 from minicompress.train import evaluate, fit
 
@@ -479,7 +477,7 @@ def _error_figure(runs: list[dict], cfg: Config, path: Path) -> Path:
            title=f"Denil et al. 2013: predicted parameters ({len(runs)} seed(s))")
     ax.set_xticks(ticks, [f"{f:g}" for f in ticks])
     ax.legend(fontsize=7)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _reconstruction_figure(run: dict, cfg: Config, path: Path) -> Path:
@@ -515,13 +513,7 @@ def _reconstruction_figure(run: dict, cfg: Config, path: Path) -> Path:
         axes[0, j].set_title(title, fontsize=7)
     fig.suptitle("First-layer features (28×28) of the full network, and the learned change "
                  "predicted from a fraction of its values", fontsize=9)
-    return _save(fig, path)
-
-
-def _save(fig, path: Path) -> Path:
-    with atomic_write(path) as stream:
-        fig.savefig(stream, format="png", dpi=100)
-    return path
+    return save_figure(fig, path)
 
 
 def _say(verbose: bool, text: str) -> None:
@@ -530,15 +522,4 @@ def _say(verbose: bool, text: str) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small data, one seed, under a minute")
-    parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
-    parser.add_argument("--data", default=None,
-                        help="synth_digits (default), mnist, fashion_mnist, mnist_test_split")
-    parser.add_argument("--data-dir", default=None, help="folder with the dataset's files")
-    parser.add_argument("--no-verify", action="store_true",
-                        help="read local files whatever their checksum")
-    parser.add_argument("--out", default=None, help="folder for the figures (default out/denil)")
-    args = parser.parse_args()
-    reproduce(quick=args.quick, seed=args.seed, data=args.data, out_dir=args.out,
-              data_dir=args.data_dir, verify=not args.no_verify)
+    command_line(reproduce, __doc__)

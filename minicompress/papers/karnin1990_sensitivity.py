@@ -55,7 +55,6 @@ digits (5 epochs on 4,000 images, 77% test accuracy), 90% deleted: Ŝ 65%, |w| 7
 """
 from __future__ import annotations
 
-import argparse
 import copy
 import sys
 import time
@@ -65,9 +64,8 @@ from pathlib import Path
 import numpy as np
 
 from minicompress import nn, pruning
-from minicompress.files import atomic_write
 from minicompress.papers.shadow import ShadowArray, sensitivity_estimate, shadow_update
-from minicompress.report import Report
+from minicompress.report import Report, command_line, save_figure
 from minicompress.rng import as_rng
 from minicompress.train import evaluate, fit
 
@@ -231,7 +229,8 @@ CRITERIA = ("karnin", "magnitude", "random", "brute force")
 
 
 def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, out_dir=None,
-              data_dir=None, config: Config | None = None, verbose: bool = True) -> Report:
+              data_dir=None, verify: bool = True, config: Config | None = None,
+              verbose: bool = True) -> Report:
     """Rule-plus-exception, the 2-D band and LeNet-300-100 on digits; table and figures.
 
     ``data``: the image set of the digits experiment, "synth_digits" (default) or another name
@@ -241,7 +240,7 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, ou
     out_dir = Path(out_dir or Path("out") / "karnin")
     out_dir.mkdir(parents=True, exist_ok=True)
     toys = [_toy("rule+exception", cfg, seed, verbose), _toy("2-D band", cfg, seed, verbose)]
-    digits = _digits(cfg, seed, data or "synth_digits", data_dir, verbose)
+    digits = _digits(cfg, seed, data or "synth_digits", dict(data_dir=data_dir, verify=verify), verbose)
     report = Report(f"Karnin's shadow-array sensitivity (1990), seed {seed}{' (quick)' if quick else ''}",
                     [r for part in toys + [digits] for r in part["rows"]],
                     notes=[n for part in toys + [digits] for n in part["notes"]])
@@ -324,13 +323,13 @@ def _first_failure(curve, threshold) -> int:
     return (below[0] - 1) if below else len(curve) - 1
 
 
-def _digits(cfg: Config, seed: int, data: str, data_dir, verbose: bool) -> dict:
+def _digits(cfg: Config, seed: int, data: str, where: dict, verbose: bool) -> dict:
     """LeNet-300-100 over ``cfg.digits_seeds`` seeds: Ŝ vs brute force on sampled weights,
     deletion without retraining, and the cost of the shadow arrays."""
     from minicompress.datasets import load_train_test
     from minicompress.papers.magnitude import lenet_300_100
     (x, y), (x_test, y_test) = load_train_test(data, n_train=cfg.n_train, n_test=cfg.n_test,
-                                               seed=seed, data_dir=data_dir)  # the same for every seed
+                                               seed=seed, **where)  # the same for every seed
     regimes = {"minibatch SGD": dict(lr=cfg.lr, epochs=cfg.epochs, n=cfg.n_train, batch_size=cfg.batch_size),
                "full-batch GD": dict(lr=cfg.full_batch_lr, epochs=cfg.full_batch_epochs,
                                      n=cfg.full_batch_n, batch_size=None)}
@@ -474,7 +473,7 @@ def _figure_toys(toys: list[dict], path: Path) -> Path:
         curve.set(xlabel="parameters deleted (lowest score first, no retraining)",
                   ylabel="accuracy % (mean over nets)")
         curve.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _figure_digits(digits: dict, cfg: Config, path: Path) -> Path:
@@ -501,13 +500,7 @@ def _figure_digits(digits: dict, cfg: Config, path: Path) -> Path:
     ax.set(xlabel="weights deleted % (global, no retraining)", ylabel="test accuracy %",
            title=f"LeNet-300-100, {digits['data']}, first seed")
     ax.legend(fontsize=7)
-    return _save(fig, path)
-
-
-def _save(fig, path: Path) -> Path:
-    with atomic_write(path) as f:
-        fig.savefig(f, format="png", dpi=100)
-    return path
+    return save_figure(fig, path)
 
 
 def _row(experiment: str, method: str, measure: str, value, spread=np.nan, n=None) -> dict:
@@ -548,12 +541,4 @@ def _say(verbose: bool, text: str) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer nets and images, under a minute")
-    parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    parser.add_argument("--data", default=None, help="digits experiment: synth_digits (default), "
-                        "mnist_test_split (with --data-dir), mnist, fashion_mnist")
-    parser.add_argument("--data-dir", default=None, help="folder with the dataset's files")
-    parser.add_argument("--out", default=None, help="folder for the figures (default out/karnin)")
-    args = parser.parse_args()
-    reproduce(quick=args.quick, seed=args.seed, data=args.data, out_dir=args.out, data_dir=args.data_dir)
+    command_line(reproduce, __doc__)

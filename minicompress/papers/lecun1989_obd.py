@@ -68,10 +68,9 @@ all nine levels; CNN at five of nine.
 """
 from __future__ import annotations
 
-import argparse
 import copy
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -81,7 +80,7 @@ from minicompress import nn
 from minicompress.datasets import load_train_test
 from minicompress.nn import curvature
 from minicompress.pruning import global_prune
-from minicompress.report import Report
+from minicompress.report import Report, command_line, save_figure
 from minicompress.train import evaluate, fit
 
 
@@ -244,14 +243,14 @@ def _accuracy(model, loss, x_test, y_test, config: Config) -> float:
 
 # ----- the reproduction -----------------------------------------------------------------------------
 def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, out_dir=None,
-              config: Config | None = None) -> Report:
+              data_dir=None, verify: bool = True, config: Config | None = None) -> Report:
     """Run Fig. 1a, 1b and 2 for the MLP and the CNN over ``config.seeds`` seeds; print the
     table, write ``obd.png`` into ``out_dir`` and return the Report."""
     config = config or (Config.quick() if quick else Config())
     data = data or "synth_digits"
     out_dir = Path(out_dir or "out/obd")
     (x, y), (x_test, y_test) = load_train_test(data, n_train=config.n_train, n_test=config.n_test,
-                                               seed=seed)
+                                               seed=seed, data_dir=data_dir, verify=verify)
     x, x_test = nn.AvgPool2d(2)(x), nn.AvgPool2d(2)(x_test)  # 28×28 -> 14×14, once
     if config.center:
         mean = x.mean(axis=0)
@@ -345,16 +344,8 @@ def _figure(one_shot_rows: list[dict], retrain_rows: list[dict], path: Path) -> 
             axes[row, 2].plot([100 * r["deleted"] for r in pts], [100 * r["test_accuracy"] for r in pts], "o-")
         axes[row, 2].set(title=f"{net}: OBD with retraining", xlabel="% of parameters deleted",
                          ylabel="test accuracy (%)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
-    return path
+    return save_figure(fig, path)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data", default=None)
-    parser.add_argument("--out", default=None)
-    args = parser.parse_args()
-    reproduce(quick=args.quick, seed=args.seed, data=args.data, out_dir=args.out)
+    command_line(reproduce, __doc__)

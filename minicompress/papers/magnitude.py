@@ -53,7 +53,6 @@ trained as long (0.4 below the 15-epoch dense model), within 0.5 in 2 of 3 seeds
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,7 +60,7 @@ from pathlib import Path
 import numpy as np
 
 from minicompress import metrics, nn, pruning
-from minicompress.report import Report
+from minicompress.report import Report, command_line, save_figure
 from minicompress.rng import as_rng
 from minicompress.train import evaluate, fit
 
@@ -267,7 +266,7 @@ def _claims(runs: list[dict], cfg: Config) -> list[str]:
     gap = {k: [100 * (r["dense_longer"] - r[k]) for r in runs] for k in ("gradual", "one_shot")}
     st = [r["structured"] for r in runs]
     return [
-        f"global magnitude >= random at every compression, fine-tuned or not: " + verdict(
+        "global magnitude >= random at every compression, fine-tuned or not: " + verdict(
             [r["sweep"]["global", c][i] >= r["sweep"]["random", c][i] for r in runs
              for c in cfg.compressions for i in (0, 1)]),
         f"fine-tuning recovers accuracy (global, {hi}x): " + verdict(
@@ -314,10 +313,7 @@ def _figure(runs: list[dict], cfg: Config, path: Path) -> Path:
     ax2.legend(fontsize=7)
     ax2.set(xlabel="training step after dense phase", ylabel="sparsity (%)",
             title="Zhu & Gupta cubic schedule (realized)")
-    tmp = path.with_name("." + path.name + ".part")
-    fig.savefig(tmp, format="png", dpi=100)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path)
 
 
 def _load(data: str, cfg: Config, data_dir, verify: bool):
@@ -333,13 +329,4 @@ def _say(verbose: bool, text: str) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small data, one seed, ~30 s")
-    parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
-    parser.add_argument("--data", default=None, help="synth_digits (default), mnist, fashion_mnist")
-    parser.add_argument("--data-dir", default=None, help="folder with the dataset's files")
-    parser.add_argument("--no-verify", action="store_true", help="read local files whatever their checksum")
-    parser.add_argument("--out", default=None, help="folder for the figure (default out/magnitude)")
-    args = parser.parse_args()
-    reproduce(quick=args.quick, seed=args.seed, data=args.data, out_dir=args.out,
-              data_dir=args.data_dir, verify=not args.no_verify)
+    command_line(reproduce, __doc__)

@@ -56,7 +56,6 @@ accuracy, a random half 63.1% (no retraining).
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,10 +63,9 @@ from pathlib import Path
 import numpy as np
 
 from minicompress import nn
-from minicompress.files import atomic_write
 from minicompress.papers.gated import Gate, gate, gates, trainable, ungate
 from minicompress.pruning import remove_units
-from minicompress.report import Report
+from minicompress.report import Report, command_line, save_figure
 from minicompress.rng import as_rng
 from minicompress.train import evaluate, fit
 
@@ -352,7 +350,8 @@ def _check_gated(model, who: str) -> list[Gate]:
 
 # ----- the reproduction ------------------------------------------------------------------------
 def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, out_dir=None,
-              data_dir=None, config: Config | None = None, verbose: bool = True) -> Report:
+              data_dir=None, verify: bool = True, config: Config | None = None,
+              verbose: bool = True) -> Report:
     """Rule-plus-exception, the multiplexer and input relevance on digits; table and figures.
 
     ``data``: the image set of the digits experiment, "synth_digits" (default) or another name
@@ -363,7 +362,7 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, ou
     out_dir.mkdir(parents=True, exist_ok=True)
     rpe = _rule_plus_exception(cfg, seed, verbose)
     mux = _multiplexer(cfg, seed, verbose)
-    digits = _digits(cfg, seed, data or "synth_digits", data_dir, verbose)
+    digits = _digits(cfg, seed, data or "synth_digits", dict(data_dir=data_dir, verify=verify), verbose)
     rows = rpe["rows"] + mux["rows"] + digits["rows"]
     report = Report(f"Skeletonization (Mozer & Smolensky 1988), seed {seed}"
                     f"{' (quick)' if quick else ''}", rows,
@@ -484,12 +483,12 @@ def _multiplexer(cfg: Config, seed: int, verbose: bool) -> dict:
     return dict(rows=rows, notes=notes, counts=counts)
 
 
-def _digits(cfg: Config, seed: int, data: str, data_dir, verbose: bool) -> dict:
+def _digits(cfg: Config, seed: int, data: str, where: dict, verbose: bool) -> dict:
     """Input-pixel relevance of a gated 784-hidden-10 ReLU net trained with cross-entropy."""
     from scipy.stats import spearmanr
     from minicompress.datasets import load_train_test
     (x, y), (x_test, y_test) = load_train_test(data, n_train=cfg.digits_n_train,
-                                               n_test=cfg.digits_n_test, seed=seed, data_dir=data_dir)
+                                               n_test=cfg.digits_n_test, seed=seed, **where)
     rng = np.random.default_rng(seed)
     model = gate(nn.Sequential(nn.Flatten(), nn.Linear(784, cfg.digits_hidden, rng=rng), nn.ReLU(),
                                nn.Linear(cfg.digits_hidden, 10, rng=rng)))
@@ -564,7 +563,7 @@ def _figure_rpe(rpe: dict, path: Path) -> Path:
     ax2.scatter(true, est, s=8, alpha=0.5)
     ax2.set(xlabel="true relevance ρ = E^l(α=0) − E^l(α=1)", ylabel="estimate ρ̂ (linear error)",
             title=f"all gates of {len(rpe['nets'])} converged nets")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _figure_mux(mux: dict, cfg: Config, path: Path) -> Path:
@@ -581,7 +580,7 @@ def _figure_mux(mux: dict, cfg: Config, path: Path) -> Path:
     ax.set(ylabel=f"failures (% of {cfg.mux_seeds} nets)",
            title=f"4-bit multiplexer: {cfg.mux_target} hidden from scratch vs {cfg.mux_hidden} trimmed")
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _figure_digits(digits: dict, path: Path) -> Path:
@@ -595,13 +594,7 @@ def _figure_digits(digits: dict, path: Path) -> Path:
                           vmin=-limit if image.min() < 0 else 0, vmax=limit)
         ax.set(title=f"{digits['data']}: {title}", xticks=[], yticks=[])
         fig.colorbar(shown, ax=ax, shrink=0.8)
-    return _save(fig, path)
-
-
-def _save(fig, path: Path) -> Path:
-    with atomic_write(path) as f:
-        fig.savefig(f, format="png", dpi=100)
-    return path
+    return save_figure(fig, path)
 
 
 def _row(experiment: str, method: str, measure: str, value, spread=np.nan, n=None) -> dict:
@@ -643,12 +636,4 @@ def _say(verbose: bool, text: str) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer nets and images, under a minute")
-    parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
-    parser.add_argument("--data", default=None, help="digits experiment: synth_digits (default), "
-                        "mnist_test_split (with --data-dir), mnist, fashion_mnist")
-    parser.add_argument("--data-dir", default=None, help="folder with the dataset's files")
-    parser.add_argument("--out", default=None, help="folder for the figures (default out/skeletonization)")
-    args = parser.parse_args()
-    reproduce(quick=args.quick, seed=args.seed, data=args.data, out_dir=args.out, data_dir=args.data_dir)
+    command_line(reproduce, __doc__)

@@ -74,7 +74,6 @@ it stops at 92–95% of the neurons, 6–28 points below the dense accuracy.
 """
 from __future__ import annotations
 
-import argparse
 import copy
 import sys
 from dataclasses import dataclass, field
@@ -85,7 +84,7 @@ import numpy as np
 from minicompress import metrics, nn
 from minicompress.papers.lenet5 import FC1, lenet5
 from minicompress.pruning import remove_units
-from minicompress.report import Report
+from minicompress.report import Report, command_line, save_figure
 from minicompress.rng import as_rng
 from minicompress.train import fit
 
@@ -455,10 +454,7 @@ def _figure(runs: list[dict], cfg: Config, path: Path) -> Path:
     axes[-1].set(xlabel="hidden neurons removed (%)", ylabel="saliency of the merge",
                  title=f"saliency curve and knee (seed {runs[0]['seed']})")
     axes[-1].legend(fontsize=7)
-    tmp = path.with_name("." + path.name + ".part")
-    fig.savefig(tmp, format="png", dpi=100)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path)
 
 
 def _say(verbose: bool, text: str) -> None:
@@ -467,13 +463,4 @@ def _say(verbose: bool, text: str) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small data, one seed, ~30 s")
-    parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
-    parser.add_argument("--data", default=None, help="synth_digits (default), mnist_test_split, mnist")
-    parser.add_argument("--data-dir", default=None, help="folder with the dataset's files")
-    parser.add_argument("--no-verify", action="store_true", help="read local files whatever their checksum")
-    parser.add_argument("--out", default=None, help="folder for the figure (default out/data-free)")
-    args = parser.parse_args()
-    reproduce(quick=args.quick, seed=args.seed, data=args.data, out_dir=args.out,
-              data_dir=args.data_dir, verify=not args.no_verify)
+    command_line(reproduce, __doc__)

@@ -88,7 +88,6 @@ and loses on fc1 at 0.3x). Surgery changes the outputs by at most 8e-6 (float32)
 """
 from __future__ import annotations
 
-import argparse
 import copy
 import sys
 from dataclasses import dataclass, field
@@ -100,7 +99,7 @@ from minicompress import nn, pruning
 from minicompress.bench import median_ms
 from minicompress.papers.lenet5 import CONV1, CONV2, FC1, FC2, lenet5
 from minicompress.papers.lowered import ColumnConv2d, macs, to_csr
-from minicompress.report import Report
+from minicompress.report import Report, command_line, save_figure
 from minicompress.train import evaluate, fit
 
 # kind: (weight dimensions, axes summed over for one group's norm); conv W (N, C, M, K), fc W (out, in)
@@ -409,7 +408,7 @@ def _summarize(runs: list[dict], cfg: Config, data: str) -> Report:
         for index, label in ((CONV1, "conv1_x"), (CONV2, "conv2_x"), (FC1, "fc1_x")):
             row[label] = mean([speed(v, "shrunk", index) for v in vs])
         rows.append(row)
-        csr = dict(model=f"  unstructured CSR, same nnz", accuracy=mean([v["unstructured_accuracy"] for v in vs]),
+        csr = dict(model="  unstructured CSR, same nnz", accuracy=mean([v["unstructured_accuracy"] for v in vs]),
                    std=std([v["unstructured_accuracy"] for v in vs]), macs_x=mean(total_ratio),
                    ms=mean([v["times"]["csr"]["network"] for v in vs]),
                    speedup=mean([speed(v, "csr") for v in vs]), speedup_std=std([speed(v, "csr") for v in vs]))
@@ -486,10 +485,7 @@ def _figure(run: dict, cfg: Config, path: Path) -> Path:
     ax.set_xticks(np.arange(len(keys)), labels)
     ax.set(ylabel="measured speedup vs dense", title=f"latency, batch {cfg.latency_batch} (seed {run['seed']})")
     ax.legend(fontsize=7)
-    tmp = path.with_name("." + path.name + ".part")
-    fig.savefig(tmp, format="png", dpi=100)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path)
 
 
 def _say(verbose: bool, text: str) -> None:
@@ -498,13 +494,4 @@ def _say(verbose: bool, text: str) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small data, one seed, one variant")
-    parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
-    parser.add_argument("--data", default=None, help="synth_digits (default), mnist_test_split, mnist")
-    parser.add_argument("--data-dir", default=None, help="folder with the dataset's files")
-    parser.add_argument("--no-verify", action="store_true", help="read local files whatever their checksum")
-    parser.add_argument("--out", default=None, help="folder for the figure (default out/ssl)")
-    args = parser.parse_args()
-    reproduce(quick=args.quick, seed=args.seed, data=args.data, out_dir=args.out,
-              data_dir=args.data_dir, verify=not args.no_verify)
+    command_line(reproduce, __doc__)
