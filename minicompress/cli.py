@@ -84,9 +84,14 @@ def cmd_reproduce(args) -> int:
                              rows=report.rows, notes=report.notes,
                              figures=[str(f) for f in report.figures])
     if args.name == "all":
-        print("\nSummary (quick settings)" if args.quick else "\nSummary")
+        from minicompress.bench import print_table
+        print()
+        print_table([dict(command=name, section=r["section"], paper=r["paper"], seconds=r["seconds"],
+                          rows=len(r["rows"]), figures=len(r["figures"]))
+                     for name, r in results.items()],
+                    "Summary" + (" (quick settings)" if args.quick else ""))
         for name, result in results.items():
-            print(f"\n{name} ({result['paper']}, {result['seconds']:.0f} s): {result['title']}")
+            print(f"\n{name}: {result['title']}")
             for note in result["notes"]:
                 print(f"  - {note}")
         out.mkdir(parents=True, exist_ok=True)
@@ -122,13 +127,27 @@ def cmd_notebooks(args) -> int:
 
 def cmd_bench(args) -> int:
     from minicompress import bench
+    ratios = []
     if args.what in ("engine", "all"):
-        bench.engine(rounds=args.rounds, steps=args.steps, torch=not args.no_torch)
+        for r in bench.engine(rounds=args.rounds, steps=args.steps, torch=not args.no_torch):
+            ratios.append(dict(benchmark="engine", what=f"training step, {r['network']}",
+                               versus="PyTorch CPU", ratio=r["ratio"], target="<= 1.15 MLP, <= 2 LeNet"))
     if args.what in ("curvature", "all"):
-        bench.curvature(rounds=args.rounds, steps=max(args.steps // 2, 1))
+        for r in bench.curvature(rounds=args.rounds, steps=max(args.steps // 2, 1)):
+            if r["what"] != "gradient":
+                target = {"diag_lecun": "<= 1.7", "diag_ggn": "<= 4 (MLP)", "hvp": "<= 3"}
+                ratios.append(dict(benchmark="curvature", what=f"{r['what']}, {r['network']}",
+                                   versus="gradient pass", ratio=r["ratio"],
+                                   target=target.get(r["what"], "")))
     if args.what in ("quant", "all"):
         from minicompress.quant.bench import quant
-        quant(rounds=args.rounds)
+        for r in quant(rounds=args.rounds):
+            ratios.append(dict(benchmark="quant", what=r["what"], versus=r["baseline"],
+                               ratio=r["ratio"], target=r["target"]))
+    if args.what == "all":
+        print()
+        bench.print_table(ratios, "all ratios, measured in this run (time ratio, except the "
+                                  "rounding rows: speed)")
     return 0
 
 

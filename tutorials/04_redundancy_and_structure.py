@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 4. Redundancy and structure: removing whole neurons and filters
+# # Tutorial 4: redundancy and structure, removing whole neurons and filters
 #
 # Zeroing single weights makes a network smaller on paper but not faster: the matrices keep
 # their shapes. Removing whole units does both. Two papers, two ways to find removable units:

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 5. Quantization: fixed point, stochastic rounding and bfloat16
+# # Tutorial 5: quantization with fixed point, stochastic rounding and bfloat16
 #
 # A number format is a grid. This tutorial looks at the grid of 16-bit fixed point (Gupta et al.
 # 2015) and of bfloat16, at the two ways of rounding onto it, at the update that rounding makes

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 6. Low-rank factorization, and predicting parameters (Denil et al. 2013)
+# # Tutorial 6: low-rank factorization and predicting parameters (Denil et al. 2013)
 #
 # A weight matrix W (o × i) can be stored as a product W = V Uᵀ with V (o × k) and U (i × k):
 # k(o + i) numbers instead of o·i. Three ways to get the factors: cut the SVD of a trained W (the

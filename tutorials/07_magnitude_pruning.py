@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 7. Magnitude pruning, the way PyTorch and TensorFlow do it
+# # Tutorial 7: magnitude pruning, the way PyTorch and TensorFlow do it
 #
 # The libraries' pruning is one idea: a weight's importance is its magnitude |w|. This tutorial
 # walks through `minicompress.pruning` step by step: how much `amount` deletes, masks that
@@ -149,3 +149,14 @@ assert global_before > layer_before and global_acc > dense_acc - 0.1
 assert abs(pruner.sparsity() - 0.9) < 1e-3 and gradual_acc > dense_acc - 0.1
 assert difference < 1e-4 and index_map[1].size == 75 and index_map[3].size == 25
 assert flops_ratio > 3
+
+# %% [markdown]
+# ## Exercises
+# 1. Prune the dense model to 90% in one shot *without* fine-tuning, layer-wise and globally.
+#    Which layer does global pruning hit hardest, and why? *(Hint: compare the layers' weight
+#    scales, `np.abs(p.data).mean()`.)*
+# 2. Rerun the gradual schedule with `power=1` (linear) instead of 3. Does the final accuracy
+#    change? *(Hint: Zhu & Gupta argue for pruning fast early, while the network is redundant.)*
+# 3. Structured-prune 90% of the hidden units instead of 75%. How do the FLOPs ratio and the
+#    measured speedup of the shrunk model compare, and why are they not equal?
+#    *(Hint: `metrics.summary(small, (1, 28, 28))`.)*
