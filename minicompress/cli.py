@@ -37,6 +37,7 @@ METHODS = [
 
 
 def cmd_list(args) -> int:
+    """``minicompress list``: every method by survey section, its file and status."""
     rows = [("command", "survey section", "paper", "file", "status")]
     for name, section, paper, module in METHODS:
         full = f"minicompress.papers.{module}"
@@ -51,6 +52,7 @@ def cmd_list(args) -> int:
 
 
 def available(module: str) -> bool:
+    """Does ``minicompress/papers/<module>.py`` exist?"""
     return importlib.util.find_spec(f"minicompress.papers.{module}") is not None
 
 
@@ -64,6 +66,7 @@ def run_one(name: str, module: str, args, out_dir: Path):
 
 
 def cmd_reproduce(args) -> int:
+    """``minicompress reproduce NAME|all``: run reproductions; for all, a summary and results.json."""
     out = Path(args.out or "out")
     todo = [m for m in METHODS if args.name in ("all", m[0])]
     if args.name != "all" and not available(todo[0][3]):
@@ -107,6 +110,7 @@ def _plain(value):
 
 
 def cmd_demo(args) -> int:
+    """``minicompress demo``: train, evaluate, save and reload LeNet-300-100."""
     from minicompress import demo
     demo.run(epochs=args.epochs, n_train=args.n_train, seed=args.seed, data_dir=args.data_dir,
              out_dir=args.out)
@@ -114,6 +118,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_notebooks(args) -> int:
+    """``minicompress notebooks``: write the tutorials as .ipynb files."""
     from minicompress import notebooks
     try:
         written = notebooks.convert(notebooks.tutorial_scripts(args.tutorials), args.out)
@@ -126,6 +131,7 @@ def cmd_notebooks(args) -> int:
 
 
 def cmd_bench(args) -> int:
+    """``minicompress bench WHAT``: the benchmarks; ``all`` ends with one table of ratios."""
     from minicompress import bench
     ratios = []
     if args.what in ("engine", "all"):
@@ -152,6 +158,7 @@ def cmd_bench(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``minicompress`` command and its sub-commands."""
     parser = argparse.ArgumentParser(
         prog="minicompress",
         description="The classic neural-network compression methods, from scratch in NumPy.")
@@ -195,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``minicompress``; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -58,6 +58,7 @@ class Progress:
         return self.live and time.perf_counter() - self.last_shown >= self.interval
 
     def show(self, text: str, final: bool = False) -> None:
+        """Redraw the line if it is time (always when ``final``, ending it with a newline)."""
         if not self.verbose or not (final or self.due()):
             return
         if self.live:

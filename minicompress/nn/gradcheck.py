@@ -36,6 +36,7 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6)
 
 
 def require_float64(x: np.ndarray, who: str) -> None:
+    """Raise TypeError unless ``x`` is float64 (finite differences are useless in float32)."""
     if x.dtype != np.float64:
         raise TypeError(f"{who}: finite-difference checks need float64, got {x.dtype}; build the "
                         f"model with dtype=np.float64 or call model.astype(np.float64)")

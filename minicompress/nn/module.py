@@ -111,6 +111,7 @@ class Module:
         return out
 
     def parameters(self) -> list[Parameter]:
+        """Every parameter, in ``named_parameters`` order."""
         return [p for _, p in self.named_parameters()]
 
     def modules(self):
@@ -120,10 +121,12 @@ class Module:
             yield from child.modules()
 
     def zero_grad(self) -> None:
+        """Set every parameter's ``grad`` to zero."""
         for p in self.parameters():
             p.grad.fill(0)
 
     def train(self, mode: bool = True) -> "Module":
+        """Training mode for this module and all below it (``eval()``: mode False)."""
         for m in self.modules():
             m.training = mode
         return self

@@ -86,6 +86,8 @@ from minicompress.train import evaluate, fit
 
 @dataclass
 class Config:
+    """The reproduction's settings; the defaults follow the paper where it says."""
+
     n_train: int = 9_000        # the paper trained on about 9,300 digits
     n_test: int = 2_000         # and tested on 3,350
     hidden: int = 40            # MLP 196-40-10
@@ -101,6 +103,7 @@ class Config:
 
     @classmethod
     def quick(cls) -> "Config":
+        """Small data, short training, one seed: about 15 s."""
         return cls(n_train=2_000, n_test=1_000, epochs=30, polish_steps=100, retrain_epochs=2,
                    seeds=1)
 
@@ -143,6 +146,7 @@ def delete(model, fraction: float, scores) -> None:
 
 
 def unmask(model) -> None:
+    """Undo every deletion (masks off; the weights were never changed)."""
     for p in model.parameters():
         p.mask = None
 
@@ -190,6 +194,7 @@ def train(model, loss, x, t, epochs: int, polish_steps: int, seed: int, label: s
 
 
 def decibels(value: float) -> float:
+    """10·log10(value): the paper plots the objective in dB."""
     return 10 * np.log10(value)
 
 
