@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +49,17 @@ class Report:
 
     def __str__(self) -> str:
         return self.table()
+
+
+def verdict(holds: bool) -> str:
+    """How a Report note states a checked claim."""
+    return "holds" if holds else "does NOT hold"
+
+
+def say(tag: str, verbose: bool, text: str) -> None:
+    """Progress of a long reproduction on stderr, as ``[tag] text`` (nothing if not verbose)."""
+    if verbose:
+        print(f"[{tag}] {text}", file=sys.stderr, flush=True)
 
 
 def save_figure(fig, path) -> Path:

@@ -63,7 +63,6 @@ two targets (SE at 25% within 0.5 points of the full network, SE below random U 
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,7 +71,7 @@ import scipy.linalg
 
 from minicompress import nn
 from minicompress.papers.factorized import FactorizedLinear
-from minicompress.report import Report, command_line, save_figure
+from minicompress.report import Report, command_line, save_figure, say
 from minicompress.rng import as_rng
 from minicompress.train import evaluate, fit
 
@@ -303,7 +302,7 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, ou
                "empirical": empirical_kernel(train_set[0])}
     runs = []
     for s in range(seed, seed + cfg.seeds):
-        _say(verbose, f"== seed {s} ({s - seed + 1} of {cfg.seeds}) ==")
+        say("denil", verbose, f"== seed {s} ({s - seed + 1} of {cfg.seeds}) ==")
         runs.append(_one_seed(cfg, s, train_set, test_set, kernels, verbose))
     report = _summarize(runs, cfg, data)
     report.figures += [_error_figure(runs, cfg, out_dir / "denil_error_vs_fraction.png"),
@@ -326,14 +325,14 @@ def _one_seed(cfg: Config, seed: int, train_set, test_set, kernels: dict, verbos
             verbose=verbose, on_step=lambda step: setattr(opt, "lr", lr * max(1 - step / steps, 1e-3)))
         return model
 
-    _say(verbose, f"full network {n_inputs}-{h1}-{h2}-10")
+    say("denil", verbose, f"full network {n_inputs}-{h1}-{h2}-10")
     dense = mlp(nn.Linear(n_inputs, h1, rng=rng), h2, rng=rng)
     W0 = dense[1].weight.data.astype(np.float64)  # the initialization, regenerable from the seed
     out = dict(dense=error(train(dense, cfg.epochs, cfg.lr)), dense_params=_count(dense),
                trained={}, equal={}, svd={})
     for kind in cfg.dictionaries:
         for f in cfg.fractions:
-            _say(verbose, f"{kind}: {f:.0%} of the first layer's weights learned")
+            say("denil", verbose, f"{kind}: {f:.0%} of the first layer's weights learned")
             layer = factorized_layer(kind, f, h1, n_inputs=n_inputs, groups=cfg.groups,
                                      kernel=kernels.get(kind), ridge=cfg.ridge, rng=rng)
             model = train(mlp(layer, h2, rng=rng), cfg.epochs, cfg.lr)
@@ -341,11 +340,11 @@ def _one_seed(cfg: Config, seed: int, train_set, test_set, kernels: dict, verbos
     for f in cfg.fractions:
         budget = mlp_count(h1, n_inputs, h2) - (n_inputs - atoms_for_fraction(f, n_inputs)) * h1
         width = equal_count_width(budget, n_inputs, h2)
-        _say(verbose, f"dense {n_inputs}-{width}-{h2}-10, as many parameters as at {f:.0%}")
+        say("denil", verbose, f"dense {n_inputs}-{width}-{h2}-10, as many parameters as at {f:.0%}")
         small = train(mlp(nn.Linear(n_inputs, width, rng=rng), h2, rng=rng), cfg.epochs, cfg.lr)
         out["equal"][f] = (error(small), width, _count(small))
         rank = low_rank_for_fraction(f, h1, n_inputs)
-        _say(verbose, f"truncated SVD of the trained first layer, rank {rank}, then fine-tuning")
+        say("denil", verbose, f"truncated SVD of the trained first layer, rank {rank}, then fine-tuning")
         model = mlp(svd_layer(dense[1], rank), h2, rng=0)
         for i in (3, 5):
             model[i].load_state_dict(dense[i].state_dict())
@@ -514,11 +513,6 @@ def _reconstruction_figure(run: dict, cfg: Config, path: Path) -> Path:
     fig.suptitle("First-layer features (28×28) of the full network, and the learned change "
                  "predicted from a fraction of its values", fontsize=9)
     return save_figure(fig, path)
-
-
-def _say(verbose: bool, text: str) -> None:
-    if verbose:
-        print(f"[denil] {text}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

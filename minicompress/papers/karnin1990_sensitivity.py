@@ -56,7 +56,6 @@ digits (5 epochs on 4,000 images, 77% test accuracy), 90% deleted: Ŝ 65%, |w| 7
 from __future__ import annotations
 
 import copy
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,7 +64,7 @@ import numpy as np
 
 from minicompress import nn, pruning
 from minicompress.papers.shadow import ShadowArray, sensitivity_estimate, shadow_update
-from minicompress.report import Report, command_line, save_figure
+from minicompress.report import Report, command_line, save_figure, say, verdict
 from minicompress.rng import as_rng
 from minicompress.train import evaluate, fit
 
@@ -262,7 +261,7 @@ def _toy(task: str, cfg: Config, seed: int, verbose: bool) -> dict:
         sizes, seeds, tolerance = (2, cfg.band_hidden, 1), cfg.band_seeds, 0.01
     target, loss = y[:, None].astype(np.float32), nn.MSELoss(reduction="sum")
     accuracy = lambda m: float(((m(x_test)[:, 0] > 0.5) == y_test).mean())  # noqa: E731
-    _say(verbose, f"{task}: {seeds} nets {'-'.join(map(str, sizes))}")
+    say("karnin", verbose, f"{task}: {seeds} nets {'-'.join(map(str, sizes))}")
     nets = []
     for k in range(seeds):
         rng = np.random.default_rng([seed, k])
@@ -309,9 +308,9 @@ def _toy(task: str, cfg: Config, seed: int, verbose: bool) -> dict:
                f"{cfg.band_epochs} full-batch steps ({n} of {seeds} nets reached "
                f"{100 * cfg.band_solved:.0f}% test accuracy)")
     notes = [f"{task} ({'-'.join(map(str, sizes))}, Σ(t − o)², {setting}): claim 'Ŝ ranks like the "
-             f"true sensitivity' (Spearman > 0.6): " + _verdict(by["karnin", "Spearman"] > 0.6)
+             f"true sensitivity' (Spearman > 0.6): " + verdict(by["karnin", "Spearman"] > 0.6)
              + f" ({by['karnin', 'Spearman']:.2f}; |w| {by['magnitude', 'Spearman']:.2f}); "
-             f"'pruning by Ŝ beats random': " + _verdict(by["karnin", "paramete"] > by["random", "paramete"])
+             f"'pruning by Ŝ beats random': " + verdict(by["karnin", "paramete"] > by["random", "paramete"])
              + f" ({by['karnin', 'paramete']:.1f} vs {by['random', 'paramete']:.1f} parameters deletable; "
              f"|w| {by['magnitude', 'paramete']:.1f}, brute-force S {by['brute force', 'paramete']:.1f})"]
     return dict(task=task, rows=rows, notes=notes, nets=nets)
@@ -340,7 +339,7 @@ def _digits(cfg: Config, seed: int, data: str, where: dict, verbose: bool) -> di
         rng = np.random.default_rng(s)
         initial = lenet_300_100(rng=rng)
         for regime, setting in regimes.items():
-            _say(verbose, f"{data}, seed {s}: LeNet-300-100, {regime} ({setting['epochs']} epochs on "
+            say("karnin", verbose, f"{data}, seed {s}: LeNet-300-100, {regime} ({setting['epochs']} epochs on "
                           f"{setting['n']} images) with shadow arrays")
             runs[regime].append(_lenet_run(cfg, copy.deepcopy(initial), setting, x, y, x_test, y_test,
                                            rng, verbose))
@@ -369,10 +368,10 @@ def _digits(cfg: Config, seed: int, data: str, where: dict, verbose: bool) -> di
                  f"{m['−g·w_f', 'Spearman with S (first-order term)']:.2f} ({regime})"
                  for regime, m in mean.items()),
              f"claim 'deleting by Ŝ beats random' ({100 * top:.0f}% deleted, every seed): "
-             + _verdict(all(deleted(r["numbers"], "karnin", top) > deleted(r["numbers"], "random", top)
+             + verdict(all(deleted(r["numbers"], "karnin", top) > deleted(r["numbers"], "random", top)
                             for seeds in runs.values() for r in seeds))
              + f"; 'deleting by Ŝ is at least as good as by |w|' ({100 * top:.0f}% deleted, every "
-               f"seed): " + _verdict(all(deleted(r["numbers"], "karnin", top) >= deleted(r["numbers"], "magnitude", top)
+               f"seed): " + verdict(all(deleted(r["numbers"], "karnin", top) >= deleted(r["numbers"], "magnitude", top)
                                          for seeds in runs.values() for r in seeds))
              + f" (minibatch SGD: Ŝ {deleted(sgd, 'karnin', top):.1f}% vs |w| "
                f"{deleted(sgd, 'magnitude', top):.1f}% vs random {deleted(sgd, 'random', top):.1f}%; at "
@@ -394,7 +393,7 @@ def _lenet_run(cfg: Config, model, setting: dict, x, y, x_test, y_test, rng, ver
     karnin = [shadow.sensitivity(cfg.min_change)[j] for j in position]
     moved = flat([np.abs(w.data - shadow.initial[j]) for w, j in zip(weights, position)])
     sample = np.sort(rng.choice(moved.size, size=min(cfg.sampled_weights, moved.size), replace=False))
-    _say(verbose, f"brute-force sensitivity of {sample.size} weights on {cfg.brute_force_n} images")
+    say("karnin", verbose, f"brute-force sensitivity of {sample.size} weights on {cfg.brute_force_n} images")
     # in float64: deleting one of 266,000 weights changes E by ~1e-6, float32's noise level
     model64 = copy.deepcopy(model).astype(np.float64)
     xb, yb = x[:cfg.brute_force_n].astype(np.float64), y[:cfg.brute_force_n]
@@ -426,7 +425,7 @@ def _lenet_run(cfg: Config, model, setting: dict, x, y, x_test, y_test, rng, ver
 
 def _overhead(cfg: Config, initial, loss, x, y, rng, verbose: bool) -> dict:
     """Seconds per epoch with and without the wrapper, alternating; memory of the shadow arrays."""
-    _say(verbose, f"overhead: {cfg.timing_epochs} epochs with and {cfg.timing_epochs} without, alternating")
+    say("karnin", verbose, f"overhead: {cfg.timing_epochs} epochs with and {cfg.timing_epochs} without, alternating")
     seconds = {"SGD": [], "ShadowArray(SGD)": []}
     model = copy.deepcopy(initial)
     fit(model, loss, nn.SGD(model.parameters(), lr=cfg.lr), x[:cfg.timing_n], y[:cfg.timing_n],
@@ -531,13 +530,6 @@ def _std(values) -> float:
     return float(np.std(values)) if len(values) > 1 else np.nan
 
 
-def _verdict(holds: bool) -> str:
-    return "holds" if holds else "does NOT hold"
-
-
-def _say(verbose: bool, text: str) -> None:
-    if verbose:
-        print(f"[karnin] {text}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -53,14 +53,13 @@ trained as long (0.4 below the 15-epoch dense model), within 0.5 in 2 of 3 seeds
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from minicompress import metrics, nn, pruning
-from minicompress.report import Report, command_line, save_figure
+from minicompress.report import Report, command_line, save_figure, say
 from minicompress.rng import as_rng
 from minicompress.train import evaluate, fit
 
@@ -147,7 +146,7 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, ou
     train_set, test_set = _load(data, cfg, data_dir, verify)
     runs = []
     for s in range(seed, seed + cfg.seeds):
-        _say(verbose, f"== seed {s} ({s - seed + 1} of {cfg.seeds}) ==")
+        say("magnitude", verbose, f"== seed {s} ({s - seed + 1} of {cfg.seeds}) ==")
         runs.append(_one_seed(cfg, s, train_set, test_set, verbose))
     report = _summarize(runs, cfg, data)
     if data != "synth_digits" and not verify:
@@ -174,19 +173,19 @@ def _one_seed(cfg: Config, seed: int, train_set, test_set, verbose: bool) -> dic
         new.load_state_dict(model.state_dict())
         return new
 
-    _say(verbose, "dense training")
+    say("magnitude", verbose, "dense training")
     dense = train(lenet_300_100(cfg.hidden, rng=rng), cfg.epochs, cfg.lr)
     out = dict(dense=test(dense), sweep={}, curve=[])
     for method in METHODS:  # experiment 1
         for c in cfg.compressions:
-            _say(verbose, f"one-shot {method} magnitude pruning at {c}x, then fine-tuning")
+            say("magnitude", verbose, f"one-shot {method} magnitude pruning at {c}x, then fine-tuning")
             model = copy_of(dense)
             prune_weights(model, method, 1 - 1 / c, rng=rng)
             before = test(model)
             out["sweep"][method, c] = before, test(train(model, cfg.finetune_epochs, cfg.finetune_lr))
-    _say(verbose, "dense, trained on for the same budget (the fair reference)")  # exp. 2
+    say("magnitude", verbose, "dense, trained on for the same budget (the fair reference)")  # exp. 2
     out["dense_longer"] = test(train(copy_of(dense), cfg.schedule_epochs, cfg.finetune_lr))
-    _say(verbose, f"one-shot {cfg.target_sparsity:.0%} + fine-tuning vs gradual pruning")
+    say("magnitude", verbose, f"one-shot {cfg.target_sparsity:.0%} + fine-tuning vs gradual pruning")
     one_shot = copy_of(dense)
     prune_weights(one_shot, "layer", cfg.target_sparsity)
     out["one_shot"] = test(train(one_shot, cfg.schedule_epochs, cfg.finetune_lr))
@@ -201,7 +200,7 @@ def _one_seed(cfg: Config, seed: int, train_set, test_set, verbose: bool) -> dic
                                                           pruner.history), (steps, pruner.sparsity())]
     nonzero = metrics.count_nonzero(pruning.weights(gradual))  # experiment 3
     out["small_hidden"] = small_dense_hidden(nonzero)
-    _say(verbose, f"small dense {out['small_hidden']} with {nonzero} weights, trained as long")
+    say("magnitude", verbose, f"small dense {out['small_hidden']} with {nonzero} weights, trained as long")
     small = train(lenet_300_100(out["small_hidden"], rng=rng), cfg.epochs + cfg.schedule_epochs, cfg.lr)
     out["small_dense"] = test(small)
     out["small_weights"] = metrics.count_params(pruning.weights(small))
@@ -211,7 +210,7 @@ def _one_seed(cfg: Config, seed: int, train_set, test_set, verbose: bool) -> dic
 
 
 def _structured(cfg, model, train, test, x_test, verbose) -> dict:
-    _say(verbose, f"structured: {cfg.structured_fraction:.0%} of the hidden units, then surgery")
+    say("magnitude", verbose, f"structured: {cfg.structured_fraction:.0%} of the hidden units, then surgery")
     for layer in model.layers[1:-1]:
         if isinstance(layer, nn.Linear):
             pruning.ln_structured(layer.weight, cfg.structured_fraction, n=2, dim=0)
@@ -321,11 +320,6 @@ def _load(data: str, cfg: Config, data_dir, verify: bool):
     from minicompress.datasets import load  # imported here: matplotlib/scipy for synth_digits
     where = dict(data_dir=data_dir, verify=verify)
     return load(data, "train", n=cfg.n_train, **where), load(data, "test", n=cfg.n_test, **where)
-
-
-def _say(verbose: bool, text: str) -> None:
-    if verbose:
-        print(f"[magnitude] {text}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -56,7 +56,6 @@ accuracy, a random half 63.1% (no retraining).
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +64,7 @@ import numpy as np
 from minicompress import nn
 from minicompress.papers.gated import Gate, gate, gates, trainable, ungate
 from minicompress.pruning import remove_units
-from minicompress.report import Report, command_line, save_figure
+from minicompress.report import Report, command_line, save_figure, say, verdict
 from minicompress.rng import as_rng
 from minicompress.train import evaluate, fit
 
@@ -381,7 +380,7 @@ def _rule_plus_exception(cfg: Config, seed: int, verbose: bool) -> dict:
     x, y = load("rule_plus_exception")
     target = y[:, None].astype(np.float32)
     roles = {frozenset(np.flatnonzero(x[:, 0] * x[:, 1])): "rule", frozenset([0]): "exception"}
-    _say(verbose, f"rule-plus-exception: {cfg.rpe_seeds} nets 4-2-1, each trained to criterion")
+    say("skeletonization", verbose, f"rule-plus-exception: {cfg.rpe_seeds} nets 4-2-1, each trained to criterion")
     nets = []
     for k in range(cfg.rpe_seeds):
         model = gated_mlp((4, 2, 1), init_scale=cfg.init_scale, rng=np.random.default_rng([seed, k]))
@@ -434,10 +433,10 @@ def _rule_plus_exception(cfg: Config, seed: int, verbose: bool) -> dict:
              f"{cfg.rpe_lr} on Σ(t − o)², momentum {cfg.rpe_momentum}, at most {cfg.rpe_max_epochs} "
              f"sweeps); {len(split)} have a rule and an exception unit; spread = IQR or std over nets",
              "claim 'the rule unit is more relevant than the exception unit' (ρ̂, linear error, in "
-             "at least 90% of the nets): " + _verdict(first >= 90) + f" ({first:.0f}% of nets; true "
+             "at least 90% of the nets): " + verdict(first >= 90) + f" ({first:.0f}% of nets; true "
              f"ρ: {rows[3]['value']:.0f}%, ρ̂ with the quadratic error: {rows[6]['value']:.0f}%)",
              "claim 'quadratic-error relevance fades at convergence, linear-error relevance does "
-             "not': " + _verdict(_mean(fade[:, 1]) < 0.25 * _mean(fade[:, 0]))
+             "not': " + verdict(_mean(fade[:, 1]) < 0.25 * _mean(fade[:, 0]))
              + f" (|ρ̂ quadratic| / |ρ̂ linear| = {_mean(fade[:, 0]):.2f} after the first sweep, "
              f"{_mean(fade[:, 1]):.3f} at convergence)"]
     return dict(rows=rows, notes=notes, nets=nets, split=split)
@@ -452,7 +451,7 @@ def _multiplexer(cfg: Config, seed: int, verbose: bool) -> dict:
     for lr, momentum in cfg.mux_settings:
         common = dict(lr=lr, momentum=momentum, margin=cfg.margin, max_epochs=cfg.mux_max_epochs)
         for route in ("scratch", "relevance", "magnitude", "random"):
-            _say(verbose, f"multiplexer lr {lr} momentum {momentum}: {route}, {cfg.mux_seeds} nets")
+            say("skeletonization", verbose, f"multiplexer lr {lr} momentum {momentum}: {route}, {cfg.mux_seeds} nets")
             epochs, failed = [], 0
             for k in range(cfg.mux_seeds):
                 rng = np.random.default_rng([seed, k])
@@ -474,7 +473,7 @@ def _multiplexer(cfg: Config, seed: int, verbose: bool) -> dict:
                           _iqr(epochs), len(epochs))]
         notes.append(f"multiplexer, lr {lr} on Σ(t − o)², momentum {momentum}: claim 'trimming 8 "
                      f"to 4 by relevance fails less often than 4 from scratch': "
-                     + _verdict(counts[lr, momentum, "relevance"] < counts[lr, momentum, "scratch"])
+                     + verdict(counts[lr, momentum, "relevance"] < counts[lr, momentum, "scratch"])
                      + f" ({counts[lr, momentum, 'relevance']} vs {counts[lr, momentum, 'scratch']} "
                      f"failures of {cfg.mux_seeds}; random trimming {counts[lr, momentum, 'random']}, "
                      f"outgoing |w| {counts[lr, momentum, 'magnitude']})")
@@ -497,13 +496,13 @@ def _digits(cfg: Config, seed: int, data: str, where: dict, verbose: bool) -> di
     xs, ts = x[subset], nn.one_hot(y[subset], 10)
     tracker = RelevanceTracker(model, xs, ts, error, cfg.decay, every=cfg.digits_relevance_every)
     loss = nn.SoftmaxCrossEntropy()
-    _say(verbose, f"{data}: training a 784-{cfg.digits_hidden}-10 net, tracking input relevance")
+    say("skeletonization", verbose, f"{data}: training a 784-{cfg.digits_hidden}-10 net, tracking input relevance")
     fit(model, loss, nn.SGD(trainable(model), lr=cfg.digits_lr, momentum=0.9), x, y,
         epochs=cfg.digits_epochs, batch_size=cfg.digits_batch_size, rng=rng, verbose=verbose,
         on_step=tracker)
     smoothed = tracker.relevance[0]
     final = relevance_estimate(model, xs, ts, error)[0]
-    _say(verbose, "true input relevance: one forward pass per pixel")
+    say("skeletonization", verbose, "true input relevance: one forward pass per pixel")
     true = true_relevance(model, xs, ts, error)[0]
     accuracy = lambda: evaluate(model, loss, x_test, y_test)["accuracy"]  # noqa: E731
     dense, alpha = accuracy(), gates(model)[0].alpha
@@ -533,7 +532,7 @@ def _digits(cfg: Config, seed: int, data: str, where: dict, verbose: bool) -> di
              f"(ρ̂ at the final weights)",
              f"claim 'relevance finds the critical inputs' (gating off the most relevant {half:.0f}% "
              f"hurts more than a random {half:.0f}%): "
-             + _verdict(by["most ρ̂ first"] < by["random"])
+             + verdict(by["most ρ̂ first"] < by["random"])
              + f" ({by['most ρ̂ first']:.1f}% vs {by['random']:.1f}%). Deleting the least relevant "
              f"first by the signed ρ̂ ({by['least ρ̂ first']:.1f}%) is "
              + ("worse" if by["least ρ̂ first"] < by["random"] else "no worse")
@@ -626,13 +625,6 @@ def _median(values) -> float:
     return float(np.median(values)) if len(values) else np.nan
 
 
-def _verdict(holds: bool) -> str:
-    return "holds" if holds else "does NOT hold"
-
-
-def _say(verbose: bool, text: str) -> None:
-    if verbose:
-        print(f"[skeletonization] {text}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -75,7 +75,6 @@ it stops at 92–95% of the neurons, 6–28 points below the dense accuracy.
 from __future__ import annotations
 
 import copy
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,7 +83,7 @@ import numpy as np
 from minicompress import metrics, nn
 from minicompress.papers.lenet5 import FC1, lenet5
 from minicompress.pruning import remove_units
-from minicompress.report import Report, command_line, save_figure
+from minicompress.report import Report, command_line, save_figure, say
 from minicompress.rng import as_rng
 from minicompress.train import fit
 
@@ -296,7 +295,7 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, ou
     runs = []
     for s in range(seed, seed + cfg.seeds):
         for net in cfg.networks:
-            _say(verbose, f"seed {s}: {net}")
+            say("data-free", verbose, f"seed {s}: {net}")
             runs.append(dict(seed=s, network=net, **_one_run(cfg, net, s, train_set, test_set, verbose)))
     report = _summarize(runs, cfg, data)
     report.figures.append(_figure(runs, cfg, out_dir / "data_free_accuracy.png"))
@@ -455,11 +454,6 @@ def _figure(runs: list[dict], cfg: Config, path: Path) -> Path:
                  title=f"saliency curve and knee (seed {runs[0]['seed']})")
     axes[-1].legend(fontsize=7)
     return save_figure(fig, path)
-
-
-def _say(verbose: bool, text: str) -> None:
-    if verbose:
-        print(f"[data-free] {text}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

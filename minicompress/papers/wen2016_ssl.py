@@ -89,7 +89,6 @@ and loses on fc1 at 0.3x). Surgery changes the outputs by at most 8e-6 (float32)
 from __future__ import annotations
 
 import copy
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,7 +98,7 @@ from minicompress import nn, pruning
 from minicompress.bench import median_ms
 from minicompress.papers.lenet5 import CONV1, CONV2, FC1, FC2, lenet5
 from minicompress.papers.lowered import ColumnConv2d, macs, to_csr
-from minicompress.report import Report, command_line, save_figure
+from minicompress.report import Report, command_line, save_figure, say
 from minicompress.train import evaluate, fit
 
 # kind: (weight dimensions, axes summed over for one group's norm); conv W (N, C, M, K), fc W (out, in)
@@ -321,15 +320,15 @@ def _one_seed(cfg: Config, seed: int, train_set, test_set, verbose: bool) -> dic
             verbose=verbose, on_epoch=decay)
         return model
 
-    _say(verbose, f"seed {seed}: dense baseline")
+    say("ssl", verbose, f"seed {seed}: dense baseline")
     baseline = train(lenet5(rng), cfg.epochs, cfg.lr, decay_last=cfg.decay_epochs)
     out = dict(seed=seed, baseline=accuracy(baseline), variants={})
     if cfg.reference:
-        _say(verbose, f"seed {seed}: dense, trained as long as SSL + fine-tuning")
+        say("ssl", verbose, f"seed {seed}: dense, trained as long as SSL + fine-tuning")
         out["reference"] = accuracy(train(copy.deepcopy(baseline), cfg.ssl_epochs + cfg.finetune_epochs, cfg.ssl_lr))
     x = test_set[0][:cfg.latency_batch]
     for name, kinds in cfg.variants.items():
-        _say(verbose, f"seed {seed}: SSL {name} {kinds}")
+        say("ssl", verbose, f"seed {seed}: SSL {name} {kinds}")
         model = copy.deepcopy(baseline)
         terms = ssl_terms(model, {CONV1: kinds, CONV2: kinds})
         train(model, cfg.ssl_epochs, cfg.ssl_lr, lambda opt: GroupLasso(opt, terms, cfg.method))
@@ -486,11 +485,6 @@ def _figure(run: dict, cfg: Config, path: Path) -> Path:
     ax.set(ylabel="measured speedup vs dense", title=f"latency, batch {cfg.latency_batch} (seed {run['seed']})")
     ax.legend(fontsize=7)
     return save_figure(fig, path)
-
-
-def _say(verbose: bool, text: str) -> None:
-    if verbose:
-        print(f"[ssl] {text}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
