@@ -3,15 +3,14 @@
 Reference: M. Denil, B. Shakibi, L. Dinh, M. Ranzato, N. de Freitas, "Predicting Parameters in
 Deep Learning", NeurIPS 2013, arXiv:1306.0543.
 
-The idea: the weights of a trained layer are redundant, because a feature (one hidden unit's
-incoming weights, a 28×28 image for the first layer) is smooth and can be predicted from its
-values at a few inputs α. Writing each feature as w = U_α w_α with a fixed dictionary U_α makes
-the layer W = U_α W_α a low-rank product in which only W_α is learned. With a dictionary that
-encodes prior knowledge (a smooth kernel on the pixel grid), a small fraction of the weights is
-enough to train the network to the accuracy of the full one.
+The idea: a trained layer's weights are redundant: a feature (a hidden unit's incoming weights, a
+28×28 image in the first layer) is smooth, so its values at a few inputs α predict it. Writing each
+feature as w = U_α w_α with a fixed dictionary U_α makes W = U_α W_α a low-rank product in which
+only W_α is learned; with a dictionary that encodes prior knowledge (a smooth kernel on the pixel
+grid), learning a small fraction of the weights reaches the full network's accuracy.
 
 Equations (the paper's notation; its equation numbers could not be checked against the PDF here,
-so none are quoted):
+so none are quoted; the math is in :mod:`minicompress.papers.dictionaries`):
   W = U_α W_α, U_α (n_v × |α|) fixed, W_α (|α| × n_h) learned; in the engine's layout
       W (o, i) = V Uᵀ per column group (:class:`minicompress.papers.factorized.FactorizedLinear`).
   Kernel ridge regression: U_α = K_{·α} (K_{αα} + λI)⁻¹, K a kernel matrix over the inputs: the
@@ -67,21 +66,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import scipy.linalg
 
 from minicompress import nn
+from minicompress.metrics import count_params
+from minicompress.papers.dictionaries import (
+    DICTIONARIES, atoms_for_fraction, check_alpha, check_kind, column_basis, empirical_kernel,
+    equal_count_width, kernel_ridge_predictor, low_rank_for_fraction, mlp_count, pixel_coordinates,
+    random_alpha, reconstruct, relative_error, se_kernel, truncated_svd)
 from minicompress.papers.factorized import FactorizedLinear
 from minicompress.report import Report, command_line, save_figure, say
 from minicompress.rng import as_rng
 from minicompress.train import evaluate, fit
 
-DICTIONARIES = {  # name: what U is (the "learned" one is the low-rank baseline)
-    "se_kernel": "kernel ridge predictor, squared-exponential kernel on the pixel grid",
-    "empirical": "kernel ridge predictor, empirical covariance of the layer's inputs",
-    "random_gaussian": "fixed random atoms U ~ N(0, 1/i)",
-    "identity_subset": "columns α of the identity: W is zero outside α (random connectivity)",
-    "learned": "both factors learned (low rank, one group, same count)",
-}
+__all__ = ["Config", "mlp", "factorized_layer", "svd_layer", "reproduce",  # and, re-exported:
+           "DICTIONARIES", "atoms_for_fraction", "check_alpha", "column_basis", "empirical_kernel",
+           "equal_count_width", "kernel_ridge_predictor", "low_rank_for_fraction", "mlp_count",
+           "pixel_coordinates", "reconstruct", "relative_error", "se_kernel", "truncated_svd"]
 
 
 @dataclass(frozen=True)
@@ -109,110 +109,6 @@ class Config:
     @classmethod
     def quick(cls) -> "Config":
         return cls(n_train=10_000, n_test=2_000, fractions=(0.1, 0.25), epochs=3, seeds=1)
-
-
-# ----- dictionaries ----------------------------------------------------------------------------
-def pixel_coordinates(image_shape=(28, 28)) -> np.ndarray:
-    """(h·w, 2) float (row, column) of each pixel, in the C order that Flatten uses."""
-    rows, cols = np.indices(image_shape)
-    return np.stack([rows.ravel(), cols.ravel()], axis=1).astype(np.float64)
-
-
-def se_kernel(p: np.ndarray, q: np.ndarray, length_scale: float) -> np.ndarray:
-    """k(p, q) = exp(−‖p − q‖² / 2ℓ²) for points p (a, d) and q (b, d) → (a, b): the
-    squared-exponential kernel [Denil13], smooth at the scale ℓ."""
-    if not length_scale > 0:
-        raise ValueError(f"se_kernel: length_scale must be > 0, got {length_scale!r}")
-    d2 = ((p[:, None, :] - q[None, :, :]) ** 2).sum(axis=-1)
-    return np.exp(-d2 / (2 * length_scale ** 2))
-
-
-def empirical_kernel(inputs: np.ndarray) -> np.ndarray:
-    """Covariance of the layer's inputs (n, i) → (i, i), scaled to mean diagonal 1 (so λ is
-    relative). The data-driven kernel for layers whose inputs have no spatial layout."""
-    x = np.asarray(inputs, np.float64).reshape(len(inputs), -1)
-    K = np.cov(x, rowvar=False)
-    return K / K.diagonal().mean()
-
-
-def kernel_ridge_predictor(K: np.ndarray, alpha: np.ndarray, ridge: float) -> np.ndarray:
-    """U_α = K_{·α} (K_{αα} + λI)⁻¹ (i, |α|), kernel ridge regression [Denil13]: ŵ = U_α w_α
-    predicts a whole feature from its values w_α at the inputs α.
-
-    As λ → 0 the rows at α tend to the identity (the known values are reproduced exactly);
-    λ > 0 trades that for stability where K_{αα} is ill-conditioned.
-    """
-    alpha = check_alpha(alpha, len(K))
-    if not ridge >= 0:
-        raise ValueError(f"kernel_ridge_predictor: ridge must be >= 0, got {ridge!r}")
-    A = K[np.ix_(alpha, alpha)] + ridge * np.eye(len(alpha))
-    return scipy.linalg.solve(A, K[alpha, :], assume_a="pos").T  # K symmetric: K_{·α}ᵀ = K_{α·}
-
-
-def check_alpha(alpha, n_inputs: int) -> np.ndarray:
-    alpha = np.asarray(alpha)
-    if (alpha.ndim != 1 or alpha.size == 0 or not np.issubdtype(alpha.dtype, np.integer)
-            or alpha.min() < 0 or alpha.max() >= n_inputs or len(np.unique(alpha)) != alpha.size):
-        raise ValueError(f"alpha: expected distinct int indices in [0, {n_inputs}), got {alpha!r}")
-    return alpha
-
-
-def atoms_for_fraction(fraction: float, n_inputs: int) -> int:
-    """|α| = round(fraction · n_inputs), at least 1, for a fraction in (0, 1]."""
-    if not 0 < fraction <= 1:
-        raise ValueError(f"fraction: expected a number in (0, 1], got {fraction!r}")
-    return max(1, round(fraction * n_inputs))
-
-
-def column_basis(kind: str, n_inputs: int, n_atoms: int, n_groups: int = 1, *, rng=None,
-                 kernel: np.ndarray | None = None, ridge: float = 1e-3):
-    """One dictionary per column group: (U (G, i, k), α (G, k) or None).
-
-    ``kind`` is "se_kernel" or "empirical" (kernel ridge predictor of ``kernel`` (i, i), a fresh
-    random α per group), "identity_subset" (U = e_α) or "random_gaussian" (N(0, 1/i)).
-    """
-    fixed = [k for k in DICTIONARIES if k != "learned"]
-    if kind not in fixed:
-        raise ValueError(f"dictionary: unknown kind {kind!r}; expected one of {', '.join(fixed)}")
-    rng = as_rng(rng)
-    if kind == "random_gaussian":
-        return rng.standard_normal((n_groups, n_inputs, n_atoms)) / np.sqrt(n_inputs), None
-    alphas = np.stack([np.sort(rng.choice(n_inputs, n_atoms, replace=False))
-                       for _ in range(n_groups)])
-    if kind == "identity_subset":
-        return np.stack([np.eye(n_inputs)[:, a] for a in alphas]), alphas
-    if kernel is None or kernel.shape != (n_inputs, n_inputs):
-        raise ValueError(f"dictionary {kind!r}: needs a kernel of shape ({n_inputs}, {n_inputs}), "
-                         f"got {None if kernel is None else kernel.shape}")
-    return np.stack([kernel_ridge_predictor(kernel, a, ridge) for a in alphas]), alphas
-
-
-def low_rank_for_fraction(fraction: float, out_features: int, in_features: int) -> int:
-    """Rank r whose two learned factors hold about ``fraction`` of the weights: r(o + i) ≈ f·o·i."""
-    atoms_for_fraction(fraction, 1)  # validates the fraction
-    return max(1, round(fraction * out_features * in_features / (out_features + in_features)))
-
-
-def truncated_svd(W: np.ndarray, rank: int):
-    """W (o, i) ≈ left @ rightᵀ with left = U_r Σ_r (o, r), right = V_r (i, r): the best
-    rank-r approximation in the Frobenius norm (Eckart–Young), with error √(Σ_{j>r} σ_j²).
-
-    Returns left, right and all singular values σ (descending)."""
-    if not 1 <= rank <= min(W.shape):
-        raise ValueError(f"truncated_svd: rank must be in [1, {min(W.shape)}], got {rank!r}")
-    u, s, vt = np.linalg.svd(W, full_matrices=False)
-    return u[:, :rank] * s[:rank], vt[:rank].T, s
-
-
-def reconstruct(W: np.ndarray, U: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Each feature (row of W (o, i)) predicted from its values at α: Ŵ = W_{·α} Uᵀ, the paper's
-    w = U_α w_α for every row at once."""
-    return W[:, check_alpha(alpha, W.shape[1])] @ U.T
-
-
-def relative_error(W: np.ndarray, W_hat: np.ndarray) -> float:
-    """‖W − Ŵ‖_F / ‖W‖_F."""
-    return float(np.linalg.norm(W - W_hat) / np.linalg.norm(W))
 
 
 # ----- the networks ------------------------------------------------------------------------------
@@ -246,30 +142,13 @@ def factorized_layer(kind: str, fraction: float, out_features: int, *, n_inputs:
 
 def svd_layer(linear: nn.Linear, rank: int) -> FactorizedLinear:
     """The truncated SVD of a trained Linear as a FactorizedLinear with both factors learned."""
-    W = linear.weight.value().astype(np.float64)
-    left, right, _ = truncated_svd(W, rank)
+    left, right, _ = truncated_svd(linear.weight.value().astype(np.float64), rank)
     layer = FactorizedLinear(right, linear.out_features, bias=linear.bias is not None,
                              learn_basis=True, rng=0, dtype=linear.weight.data.dtype)
     layer.coefficients.data[...] = left
     if linear.bias is not None:
         layer.bias.data[...] = linear.bias.value()
     return layer
-
-
-def mlp_count(h1: int, n_inputs: int = 784, hidden2: int = 500, n_classes: int = 10) -> int:
-    """Parameters (weights and biases) of the dense MLP n_inputs-h1-hidden2-n_classes."""
-    return (n_inputs + 1) * h1 + (h1 + 1) * hidden2 + (hidden2 + 1) * n_classes
-
-
-def equal_count_width(budget: int, n_inputs: int = 784, hidden2: int = 500,
-                      n_classes: int = 10) -> int:
-    """The widest first hidden layer h1 whose dense MLP has at most ``budget`` parameters."""
-    per_unit = n_inputs + 1 + hidden2
-    h1 = (budget - hidden2 - (hidden2 + 1) * n_classes) // per_unit
-    if h1 < 1:
-        raise ValueError(f"equal_count_width: a budget of {budget} parameters is below the "
-                         f"smallest MLP ({mlp_count(1, n_inputs, hidden2, n_classes)})")
-    return int(h1)
 
 
 # ----- the reproduction -------------------------------------------------------------------------
@@ -285,13 +164,10 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, ou
     from minicompress.datasets import load_train_test  # imported here: no work at import time
     cfg = config or (Config.quick() if quick else Config())
     for kind in cfg.dictionaries:  # fail before any training, not an hour into it
-        if kind not in DICTIONARIES:
-            raise ValueError(f"dictionary: unknown kind {kind!r}; expected one of "
-                             f"{', '.join(DICTIONARIES)}")
+        check_kind(kind, DICTIONARIES)
     for f in (*cfg.fractions, *cfg.reconstruction_fractions):
         atoms_for_fraction(f, 1)
-    data = data or "synth_digits"
-    out_dir = Path(out_dir or Path("out") / "denil")
+    data, out_dir = data or "synth_digits", Path(out_dir or Path("out") / "denil")
     train_set, test_set = load_train_test(data, n_train=cfg.n_train, n_test=cfg.n_test,
                                           data_dir=data_dir, verify=verify)
     if train_set[0].shape[1] != 1:
@@ -312,8 +188,7 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, ou
 
 
 def _one_seed(cfg: Config, seed: int, train_set, test_set, kernels: dict, verbose: bool) -> dict:
-    rng = np.random.default_rng(seed)
-    loss = nn.SoftmaxCrossEntropy()
+    rng, loss = np.random.default_rng(seed), nn.SoftmaxCrossEntropy()
     (h1, h2), n_inputs = cfg.hidden, int(np.prod(train_set[0].shape[1:]))
     error = lambda m: 100 * (1 - evaluate(m, loss, *test_set)["accuracy"])  # noqa: E731 (%)
 
@@ -328,7 +203,7 @@ def _one_seed(cfg: Config, seed: int, train_set, test_set, kernels: dict, verbos
     say("denil", verbose, f"full network {n_inputs}-{h1}-{h2}-10")
     dense = mlp(nn.Linear(n_inputs, h1, rng=rng), h2, rng=rng)
     W0 = dense[1].weight.data.astype(np.float64)  # the initialization, regenerable from the seed
-    out = dict(dense=error(train(dense, cfg.epochs, cfg.lr)), dense_params=_count(dense),
+    out = dict(dense=error(train(dense, cfg.epochs, cfg.lr)), dense_params=count_params(dense),
                trained={}, equal={}, svd={})
     for kind in cfg.dictionaries:
         for f in cfg.fractions:
@@ -336,20 +211,20 @@ def _one_seed(cfg: Config, seed: int, train_set, test_set, kernels: dict, verbos
             layer = factorized_layer(kind, f, h1, n_inputs=n_inputs, groups=cfg.groups,
                                      kernel=kernels.get(kind), ridge=cfg.ridge, rng=rng)
             model = train(mlp(layer, h2, rng=rng), cfg.epochs, cfg.lr)
-            out["trained"][kind, f] = (error(model), _count(model))
+            out["trained"][kind, f] = (error(model), count_params(model))
     for f in cfg.fractions:
         budget = mlp_count(h1, n_inputs, h2) - (n_inputs - atoms_for_fraction(f, n_inputs)) * h1
         width = equal_count_width(budget, n_inputs, h2)
         say("denil", verbose, f"dense {n_inputs}-{width}-{h2}-10, as many parameters as at {f:.0%}")
         small = train(mlp(nn.Linear(n_inputs, width, rng=rng), h2, rng=rng), cfg.epochs, cfg.lr)
-        out["equal"][f] = (error(small), width, _count(small))
+        out["equal"][f] = (error(small), width, count_params(small))
         rank = low_rank_for_fraction(f, h1, n_inputs)
         say("denil", verbose, f"truncated SVD of the trained first layer, rank {rank}, then fine-tuning")
         model = mlp(svd_layer(dense[1], rank), h2, rng=0)
         for i in (3, 5):
             model[i].load_state_dict(dense[i].state_dict())
-        before = error(model)
-        out["svd"][f] = (before, error(train(model, cfg.finetune_epochs, cfg.finetune_lr)), rank)
+        out["svd"][f] = (error(model), error(train(model, cfg.finetune_epochs, cfg.finetune_lr)),
+                         rank)  # before and after fine-tuning
     out["recon"], out["features"] = _reconstructions(cfg, dense, W0, train_set[0].shape[2:],
                                                      kernels["empirical"], rng, error)
     return out
@@ -362,58 +237,52 @@ def _reconstructions(cfg: Config, dense, W0: np.ndarray, image_shape, empirical:
     test error with the predicted layer (W0 + the predicted change for the latter)."""
     layer, saved = dense[1], dense[1].weight.data.copy()
     W = saved.astype(np.float64)  # (o, i)
-    targets = {"W": (W, 0), "W - W0": (W - W0, W0)}
+    n_inputs, targets = W.shape[1], {"W": (W, 0), "W - W0": (W - W0, W0)}
     grid = pixel_coordinates(image_shape)
+    kernels = {**{f"se_kernel l={l:g}": se_kernel(grid, grid, l)
+                  for l in cfg.reconstruction_length_scales}, "empirical": empirical}
     shown = np.argsort(-np.linalg.norm(W - W0, axis=1))[:6]  # the six features that moved most
     results = {}
     features = {"W": W[shown], "W0": W0[shown], "W - W0": (W - W0)[shown], "shape": image_shape}
     for f in cfg.reconstruction_fractions:
-        alpha = np.sort(rng.choice(W.shape[1], atoms_for_fraction(f, W.shape[1]), replace=False))
-        predictors = {f"se_kernel l={l:g}": kernel_ridge_predictor(se_kernel(grid, grid, l), alpha,
-                                                                   cfg.reconstruction_ridge)
-                      for l in cfg.reconstruction_length_scales}
-        predictors["empirical"] = kernel_ridge_predictor(empirical, alpha, cfg.reconstruction_ridge)
-        predictors["values at alpha"] = np.eye(W.shape[1])[:, alpha]  # zeros elsewhere
+        alpha = random_alpha(n_inputs, atoms_for_fraction(f, n_inputs), rng)
+        predictors = {name: kernel_ridge_predictor(K, alpha, cfg.reconstruction_ridge)
+                      for name, K in kernels.items()}
+        predictors["values at alpha"] = np.eye(n_inputs)[:, alpha]  # zeros elsewhere
         for target, (M, base) in targets.items():
             estimates = {name: reconstruct(M, U, alpha) for name, U in predictors.items()}
             left, right, _ = truncated_svd(M, low_rank_for_fraction(f, *M.shape))
             estimates["truncated SVD"] = left @ right.T  # same storage, the Eckart–Young optimum
             for name, M_hat in estimates.items():
-                try:
-                    layer.weight.data[...] = base + M_hat
-                    results[target, name, f] = (relative_error(M, M_hat), error(dense))
-                finally:
-                    layer.weight.data[...] = saved
+                layer.weight.data[...] = base + M_hat  # the network with the predicted layer
+                results[target, name, f] = (relative_error(M, M_hat), error(dense))
                 features[target, name, f] = M_hat[shown]
+    layer.weight.data[...] = saved
     return results, features
 
 
-def _count(model) -> int:
-    return sum(p.data.size for p in model.parameters())  # learned entries: a fixed U is no Parameter
+def _across(runs: list[dict], part: str, key=None, i: int = 0) -> np.ndarray:
+    """run[part][key][i] of every seed (part "dense": the full network's test error)."""
+    return np.array([r["dense"] if part == "dense" else r[part][key][i] for r in runs])
 
 
 def _summarize(runs: list[dict], cfg: Config, data: str) -> Report:
-    def stats(key):  # mean and std over seeds of key(run)
-        values = [key(r) for r in runs]
-        return dict(error=float(np.mean(values)), std=float(np.std(values)))
+    def row(experiment, method, fraction, errors, params=None, **means):  # errors: one per seed
+        return dict(experiment=experiment, method=method, fraction=fraction,
+                    **({} if params is None else dict(params=params)), error=float(errors.mean()),
+                    std=float(errors.std()), **{k: float(v.mean()) for k, v in means.items()})
 
     (h1, h2), first = cfg.hidden, runs[0]
-    rows = [dict(experiment="full network", method=f"dense 784-{h1}-{h2}-10", fraction=1.0,
-                 params=first["dense_params"], **stats(lambda r: r["dense"]))]
-    for (kind, f), (_, params) in first["trained"].items():
-        rows.append(dict(experiment="trained", method=kind, fraction=f, params=params,
-                         **stats(lambda r: r["trained"][kind, f][0])))
-    for f, (_, width, params) in first["equal"].items():
-        rows.append(dict(experiment="dense, equal count", method=f"dense 784-{width}-{h2}-10",
-                         fraction=f, params=params, **stats(lambda r: r["equal"][f][0])))
-    for f, (_, _, rank) in first["svd"].items():
-        rows.append(dict(experiment="truncated SVD", method=f"rank {rank}", fraction=f,
-                         **stats(lambda r: r["svd"][f][0]),
-                         finetuned=float(np.mean([r["svd"][f][1] for r in runs]))))
-    for target, name, f in first["recon"]:
-        rows.append(dict(experiment=f"reconstruct {target}", method=name, fraction=f,
-                         **stats(lambda r: r["recon"][target, name, f][1]),
-                         rel_error=float(np.mean([r["recon"][target, name, f][0] for r in runs]))))
+    rows = [row("full network", f"dense 784-{h1}-{h2}-10", 1.0, _across(runs, "dense"),
+                first["dense_params"])]
+    rows += [row("trained", kind, f, _across(runs, "trained", (kind, f)), params)
+             for (kind, f), (_, params) in first["trained"].items()]
+    rows += [row("dense, equal count", f"dense 784-{width}-{h2}-10", f, _across(runs, "equal", f),
+                 params) for f, (_, width, params) in first["equal"].items()]
+    rows += [row("truncated SVD", f"rank {rank}", f, _across(runs, "svd", f),
+                 finetuned=_across(runs, "svd", f, 1)) for f, (_, _, rank) in first["svd"].items()]
+    rows += [row(f"reconstruct {t}", name, f, _across(runs, "recon", (t, name, f), 1),
+                 rel_error=_across(runs, "recon", (t, name, f))) for t, name, f in first["recon"]]
     return Report(f"Denil et al. 2013, MLP 784-{h1}-{h2}-10 on {data}, first layer factorized "
                   f"({len(runs)} seed(s); error = test error %, mean and std over seeds; fraction = "
                   f"share of first-layer weights learned or kept; params = learned parameters of "
@@ -422,28 +291,26 @@ def _summarize(runs: list[dict], cfg: Config, data: str) -> Report:
 
 def _claims(runs: list[dict], cfg: Config) -> list[str]:
     """The issue's two targets, whether each held in every seed, with the measured numbers."""
-    def claim(text, worse, better, holds):
-        d = np.array([worse(r) - better(r) for r in runs])
-        ok = int(sum(holds(x) for x in d))
-        verdict = "holds" if ok == len(d) else f"does NOT hold in {len(d) - ok} of {len(d)} seeds"
+    def claim(text, d, holds):  # d: the difference in points, one per seed
+        failed = int(sum(not holds(x) for x in d))
+        verdict = f"does NOT hold in {failed} of {len(d)} seeds" if failed else "holds"
         return f"{text}: {verdict} ({d.mean():+.2f} ± {d.std():.2f} points over {len(d)} seed(s))"
 
-    notes, trained = [], runs[0]["trained"]
-    if ("se_kernel", 0.25) not in trained or ("se_kernel", 0.1) not in trained:
+    notes, err = [], {key: _across(runs, "trained", key) for key in runs[0]["trained"]}
+    se10, se25, random10 = ("se_kernel", 0.1), ("se_kernel", 0.25), ("random_gaussian", 0.1)
+    if se25 not in err or se10 not in err:
         notes.append("the targets need the se_kernel (and random_gaussian) dictionaries at 10% and "
                      "25%; this configuration does not measure all of them")
-    if ("se_kernel", 0.25) in trained:
+    if se25 in err:
         notes.append(claim("SE kernel with 25% of the first layer learned within 0.5 points of the "
                            "full network (SE error − full error)",
-                           lambda r: r["trained"]["se_kernel", 0.25][0], lambda r: r["dense"],
-                           lambda d: d <= 0.5))
-    if ("se_kernel", 0.1) in trained and ("random_gaussian", 0.1) in trained:
+                           err[se25] - _across(runs, "dense"), lambda d: d <= 0.5))
+    if se10 in err and random10 in err:
         notes.append(claim("SE kernel beats random U at 10% (random-U error − SE error)",
-                           lambda r: r["trained"]["random_gaussian", 0.1][0],
-                           lambda r: r["trained"]["se_kernel", 0.1][0], lambda d: d > 0))
+                           err[random10] - err[se10], lambda d: d > 0))
     for target in ("W", "W - W0"):
         for f in cfg.reconstruction_fractions:
-            errs = sorted((float(np.mean([r["recon"][t, n, g][0] for r in runs])), n)
+            errs = sorted((_across(runs, "recon", (t, n, g)).mean(), n)
                           for t, n, g in runs[0]["recon"] if t == target and g == f)
             notes.append(f"reconstructing {target} from {f:.0%} of its values, relative error: "
                          + ", ".join(f"{n} {e:.2f}" for e, n in errs))
@@ -458,23 +325,19 @@ def _error_figure(runs: list[dict], cfg: Config, path: Path) -> Path:
     network), the dense net of equal count and the fine-tuned truncated SVD for reference."""
     from matplotlib.figure import Figure
     fig = Figure(figsize=(7, 4.5), layout="constrained")
-    ax = fig.subplots()
-    full = np.array([r["dense"] for r in runs])
-    curves = {kind: lambda r, f, kind=kind: r["trained"][kind, f][0] for kind in cfg.dictionaries}
-    curves["dense, equal count"] = lambda r, f: r["equal"][f][0]
-    curves["truncated SVD + fine-tuning"] = lambda r, f: r["svd"][f][1]
-    for i, (name, value) in enumerate(curves.items()):
-        e = np.array([[value(r, f) for f in cfg.fractions] for r in runs])  # (seeds, fractions)
-        fs, mean, std = np.array(cfg.fractions), e.mean(0), e.std(0)
-        if name in DICTIONARIES:
-            fs, mean, std = np.append(fs, 1), np.append(mean, full.mean()), np.append(std, full.std())
-        ax.errorbar(fs, mean, yerr=std, fmt="-o" if name in DICTIONARIES else ":s", color=f"C{i}",
-                    label=name, capsize=3, markersize=4)
+    ax, fs, full = fig.subplots(), [*cfg.fractions, 1], _across(runs, "dense")
+    curves = {kind: [*(_across(runs, "trained", (kind, f)) for f in cfg.fractions), full]
+              for kind in cfg.dictionaries}  # fraction 1 = the full network
+    curves["dense, equal count"] = [_across(runs, "equal", f) for f in cfg.fractions]
+    curves["truncated SVD + fine-tuning"] = [_across(runs, "svd", f, 1) for f in cfg.fractions]
+    for i, (name, e) in enumerate(curves.items()):
+        e = np.array(e)  # (points, seeds)
+        ax.errorbar(fs[:len(e)], e.mean(1), yerr=e.std(1), label=name, color=f"C{i}",
+                    fmt="-o" if name in DICTIONARIES else ":s", capsize=3, markersize=4)
     ax.axhline(full.mean(), color="k", lw=0.8, label="full network")
-    ticks = [*cfg.fractions, 1]
     ax.set(xscale="log", xlabel="fraction of first-layer weights learned", ylabel="test error (%)",
            title=f"Denil et al. 2013: predicted parameters ({len(runs)} seed(s))")
-    ax.set_xticks(ticks, [f"{f:g}" for f in ticks])
+    ax.set_xticks(fs, [f"{f:g}" for f in fs])
     ax.legend(fontsize=7)
     return save_figure(fig, path)
 
@@ -497,19 +360,17 @@ def _reconstruction_figure(run: dict, cfg: Config, path: Path) -> Path:
     last = cfg.reconstruction_fractions[-1]
     columns = [("trained W", features["W"]), column("W", best_se("W", last), last),
                ("initial W0", features["W0"]), ("change W − W0", features["W - W0"])]
-    for f in cfg.reconstruction_fractions:
-        for name in ("values at alpha", best_se("W - W0", f), "empirical", "truncated SVD"):
-            columns.append(column("W - W0", name, f))
+    columns += [column("W - W0", name, f) for f in cfg.reconstruction_fractions
+                for name in ("values at alpha", best_se("W - W0", f), "empirical", "truncated SVD")]
     rows = len(features["W"])
     fig = Figure(figsize=(1.25 * len(columns), 1.3 * rows + 0.7), layout="constrained")
     axes = fig.subplots(rows, len(columns), squeeze=False)
     for j, (title, images) in enumerate(columns):
-        for i in range(rows):
-            scale = np.abs(features["W" if j < 3 else "W - W0"][i]).max()
-            axes[i, j].imshow(images[i].reshape(features["shape"]), cmap="RdBu_r", vmin=-scale,
-                              vmax=scale)
-            axes[i, j].set(xticks=[], yticks=[])
         axes[0, j].set_title(title, fontsize=7)
+        for i, (ax, image) in enumerate(zip(axes[:, j], images)):
+            scale = np.abs(features["W" if j < 3 else "W - W0"][i]).max()
+            ax.imshow(image.reshape(features["shape"]), cmap="RdBu_r", vmin=-scale, vmax=scale)
+            ax.set(xticks=[], yticks=[])
     fig.suptitle("First-layer features (28×28) of the full network, and the learned change "
                  "predicted from a fraction of its values", fontsize=9)
     return save_figure(fig, path)
