@@ -16,14 +16,19 @@ even be built. Unstructured sparsity leaves the shapes alone and scatters zeros.
 
 ``macs(model, input_shape)`` counts multiply-accumulates per example of all of these and of the
 engine's Linear/Conv2d: one per stored weight (dense) or per nonzero (CSR) per output position,
-the convention of :func:`minicompress.metrics.flops`.
+the convention of :func:`minicompress.metrics.flops`. ``same_nonzeros`` builds the unstructured
+model to compare with, ``latencies`` measures what each model buys.
 """
 from __future__ import annotations
+
+import copy
+from itertools import accumulate
 
 import numpy as np
 import scipy.sparse
 
-from minicompress import nn
+from minicompress import nn, pruning
+from minicompress.bench import median_ms
 from minicompress.nn.checks import check_grad_out, check_input, pair
 from minicompress.nn.im2col import conv_output_size, im2col
 
@@ -233,3 +238,26 @@ def macs(model: nn.Sequential, input_shape: tuple) -> list[dict]:
                          macs=int(stored * np.prod(x.shape[2:]))))
     return rows
 
+
+def same_nonzeros(dense: nn.Sequential, like: nn.Sequential, layers) -> nn.Sequential:
+    """A copy of ``dense`` magnitude-pruned, layer by layer (``layers``: indices), to as many
+    nonzero weights as ``like``'s matching layer holds (unstructured sparsity at equal nonzeros)."""
+    model = copy.deepcopy(dense.clear())
+    for index in layers:
+        w = model[index].weight
+        pruning.prune(w, int(w.data.size - np.count_nonzero(like[index].weight.value())))
+    return model
+
+
+def latencies(models: dict, x: np.ndarray, layers, *, repeats: int, rounds: int) -> dict:
+    """``{name: {"network": ms, index: ms}}``: median milliseconds of each model's forward pass on
+    ``x`` and of each of its ``layers`` on that layer's own input (``repeats`` timed runs after 2
+    warm-ups), models interleaved within each of ``rounds`` rounds, the median over rounds."""
+    inputs = {name: list(accumulate(m.layers, lambda h, layer: layer(h), initial=x)) for name, m in models.items()}
+    times = {name: {} for name in models}
+    for _ in range(rounds):
+        for name, model in models.items():
+            calls = {"network": (model, x), **{i: (model[i], inputs[name][i]) for i in layers}}
+            for key, (f, h) in calls.items():
+                times[name].setdefault(key, []).append(median_ms(lambda: f(h), repeats, 2))
+    return {name: {k: float(np.median(v)) for k, v in t.items()} for name, t in times.items()}

@@ -3,41 +3,36 @@
 S. Srinivas, R. V. Babu. "Data-free parameter pruning for Deep Neural Networks." BMVC 2015,
 arXiv:1507.06149.
 
-The idea. Two hidden neurons i and j of a fully connected layer with the same incoming weight set
-W_i = W_j (weights and bias) compute the same activation, so the next layer's input
-z = Σ_k a_k h(W_k·x) is unchanged if j is deleted and its outgoing weights are added to i's,
-a_i ← a_i + a_j ("surgery"). For near-duplicates the error this makes, a_j (h(W_j·x) − h(W_i·x)),
-is bounded for a 1-Lipschitz h (ReLU) by |a_j| ‖W_j − W_i‖ ‖x‖, so with the pair-independent ‖x‖²
-dropped, the cost of merging j into i is the saliency
+The idea. Hidden neurons i, j of a fully connected layer with equal incoming weight sets W_i = W_j
+(weights and bias) compute the same activation, so the next layer's input z = Σ_k a_k h(W_k·x) is
+unchanged if j is deleted and its outgoing weights added to i's, a_i ← a_i + a_j ("surgery"). For
+near-duplicates the error a_j (h(W_j·x) − h(W_i·x)) is at most |a_j| ‖W_j − W_i‖ ‖x‖ for a
+1-Lipschitz h (ReLU); without the pair-independent ‖x‖², merging j into i costs the saliency
 
     s_ij = ⟨a_j²⟩ ‖W_i − W_j‖²,        ⟨a_j²⟩ = mean over the next layer of a_j²
 
-which needs the weights and nothing else: no data are touched. Greedily merge the pair of least
-saliency, update the saliencies the merge changed, repeat; stop where the sorted saliency curve
-bends upward (the paper reads the number off its saliency plot; :func:`knee` makes that rule
-explicit).
+(weights only, no data). Greedily merge the pair of least saliency, update the saliencies it
+changed, repeat; stop where the sorted saliency curve bends upward (read off a plot in the paper;
+:func:`knee` makes the rule explicit).
 
-Here: :func:`pairwise_saliency` computes all s_ij at once from the Gram matrix,
-‖W_i − W_j‖² = ‖W_i‖² + ‖W_j‖² − 2 W_i·W_j (no loop over pairs); :func:`merge_sequence` runs the
-greedy removal keeping each neuron's nearest partner, so a merge costs O(n) updates instead of a
-fresh O(n²) search; :func:`merge_neurons` performs the surgery and deletes the units for real
-(:func:`minicompress.pruning.remove_units`). ``normalize=True`` is an option reported apart
-(a secondary source credits the paper with a normalization; we could not check which): ReLU is
-positively homogeneous, h(c·W·x) = c·h(W·x) for c > 0, so each weight set may be scaled to unit
-norm with its norm moved into its outgoing weights; then a positively scaled duplicate
-W_j = c·W_i merges exactly, a_i ← a_i + c·a_j.
+Here: all s_ij at once from the Gram matrix, ‖W_i − W_j‖² = ‖W_i‖² + ‖W_j‖² − 2 W_i·W_j
+(:func:`pairwise_saliency`); the greedy order with O(n) updates per merge instead of a fresh
+O(n²) search (:func:`merge_sequence`); the surgery, deleting the units for real
+(:func:`merge_neurons`). ``normalize=True``, reported apart (a secondary source credits the paper
+with a normalization; we could not check which), uses ReLU's positive homogeneity,
+h(c·W·x) = c·h(W·x) for c > 0: each weight set scaled to unit norm, its norm moved into its
+outgoing weights, so a duplicate W_j = c·W_i merges exactly, a_i ← a_i + c·a_j.
 
-Reproduction (the paper's MNIST experiment: accuracy against the neurons removed): prune the 500 hidden neurons of an MLP 784-500-10 and of the first fc layer of LeNet-5
-(:mod:`minicompress.papers.lenet5`), trained with Caffe's weight decay 5e-4, without any
-fine-tuning, by (i) saliency + surgery, (ii) the same neurons without surgery, (iii) random
-neurons, (iv) the smallest ‖W_j‖, and (v) the normalized extension; report test accuracy vs the
-fraction removed, the largest fraction within 1 point of the dense network, and what the
-data-free knee picks.
+Reproduction (the paper's MNIST experiment): the 500 hidden neurons of an MLP 784-500-10 and of
+LeNet-5's fc 800→500 (:mod:`minicompress.papers.lenet5`), trained with Caffe's weight decay 5e-4,
+removed without fine-tuning by (i) saliency + surgery, (ii) the same without surgery, (iii)
+random, (iv) the smallest ‖W_j‖, (v) the normalized option: test accuracy vs the fraction
+removed, the largest fraction within 1 point of dense, and what the data-free knee picks.
 
-Deviations: synthetic digits by default (``data="mnist_test_split"`` for real digits: 8,000
-training and 2,000 test images of the MNIST test set); short SGD training (the paper started
-from Caffe's converged LeNet); ReLU after the convolutions (see lenet5.py); the saliency and the
-knee rule are as summarised above and in the project's paper card, not checked against the PDF.
+Deviations: synthetic digits by default (``data="mnist_test_split"``: 8,000 training and 2,000
+test images of the MNIST test set); short SGD training (the paper started from Caffe's converged
+LeNet); ReLU after the convolutions; the saliency and knee rule as summarised above and in the
+project's paper card, not checked against the PDF.
 
 Run: ``python -m minicompress.papers.srinivas2015_data_free [--quick] [--data mnist_test_split
 --data-dir DIR]`` or ``minicompress reproduce data-free``.
@@ -63,29 +58,29 @@ Measured full runs (seeds 0, 1, 2, mean ± std; test accuracy in %; OPENBLAS_NUM
     parameters removable within 1 point (surgery)    69.3 ± 0.9%          77.8 ± 1.8%  (normalized 85.9 ± 1.8%)
 
 Claims. Surgery beats all three baselines at 90% of the neurons removed in every seed, on both
-data sets and both networks, and is >= each baseline at 78–94% of the points of the curves:
-reproduced. "Strictly above at 50%": holds for the MLP on synthetic digits (margins +0.7, +6.5,
-+0.7 points), NOT on real digits or for LeNet-5, where at 50% every method but random still
-sits at the dense accuracy and the differences (−0.05 to +0.1 points) are ties within noise.
-Parameters removable within 1 point: 56–78% of the whole network with the paper's saliency,
-83–86% with the normalized option, against the paper's 85% (its LeNet was trained to
-convergence in Caffe). The data-free knee, as implemented here, is NOT a usable stopping rule:
-it stops at 92–95% of the neurons, 6–28 points below the dense accuracy.
+data sets and networks, and is >= each baseline at 78–94% of the curves' points: reproduced.
+"Strictly above at 50%": holds for the MLP on synthetic digits (margins +0.7, +6.5, +0.7 points),
+NOT on real digits or for LeNet-5, where at 50% all methods but random sit at the dense accuracy
+and the differences (−0.05 to +0.1 points) are ties within noise. Parameters removable within 1
+point: 56–78% of the whole network with the paper's saliency, 83–86% with the normalized option,
+against the paper's 85% (its LeNet was trained to convergence in Caffe). The data-free knee, as
+implemented here, is NOT a usable stopping rule: it stops at 92–95% of the neurons, 6–28 points
+below the dense accuracy.
 """
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from functools import reduce
 from pathlib import Path
 
 import numpy as np
 
 from minicompress import metrics, nn
-from minicompress.papers.lenet5 import FC1, lenet5
+from minicompress.papers.lenet5 import FC1, lenet5, load_data, over_seeds, pm, train
 from minicompress.pruning import remove_units
 from minicompress.report import Report, command_line, save_figure, say
 from minicompress.rng import as_rng
-from minicompress.train import fit
 
 METHODS = ("saliency + surgery", "saliency, no surgery", "random", "smallest norm",
            "normalized + surgery")
@@ -118,10 +113,9 @@ def pairwise_saliency(w_in: np.ndarray, a_out: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    w_in : (n, d)
-        Row i is neuron i's incoming weight set (weights, then bias).
-    a_out : (m, n)
-        Column j is neuron j's outgoing weights (the next layer's W[:, j]).
+    w_in : (n, d), a_out : (m, n)
+        Row i of ``w_in`` is neuron i's incoming weight set (weights, then bias); column j of
+        ``a_out`` its outgoing weights (the next layer's W[:, j]).
 
     Returns
     -------
@@ -136,8 +130,7 @@ def pairwise_saliency(w_in: np.ndarray, a_out: np.ndarray) -> np.ndarray:
 def _squared_distances(w: np.ndarray) -> np.ndarray:
     """‖W_i − W_j‖² from the Gram matrix (clipped at 0 against rounding), +inf on the diagonal."""
     sq = np.einsum("nd,nd->n", w, w)
-    d = sq[:, None] + sq[None, :] - 2.0 * (w @ w.T)  # (n, n)
-    np.maximum(d, 0.0, out=d)
+    d = np.maximum(sq[:, None] + sq[None, :] - 2.0 * (w @ w.T), 0.0)  # (n, n)
     np.fill_diagonal(d, np.inf)
     return d
 
@@ -176,11 +169,9 @@ def merge_sequence(w_in, a_out, n_remove: int, *, normalize: bool = False) -> li
     n = w.shape[0]
     if isinstance(n_remove, bool) or not isinstance(n_remove, (int, np.integer)) or not 0 <= n_remove < n:
         raise ValueError(f"n_remove: expected an int in [0, {n - 1}] (one neuron must stay), got {n_remove!r}")
-    norms = np.ones(n)
-    if normalize:
-        norms = np.linalg.norm(w, axis=1)
-        norms[norms == 0] = 1.0  # an all-zero weight set stays as it is
-        w, a = w / norms[:, None], a * norms[None, :]
+    norms = np.linalg.norm(w, axis=1) if normalize else np.ones(n)
+    norms[norms == 0] = 1.0  # an all-zero weight set stays as it is
+    w, a = w / norms[:, None], a * norms[None, :]
     d = _squared_distances(w)
     a2 = np.mean(a * a, axis=0)  # (n,) ⟨a_j²⟩
     partner = np.argmin(d, axis=0)  # nearest neuron of each neuron j (column j)
@@ -220,11 +211,8 @@ def knee(saliencies) -> int:
 def weight_sets(model: nn.Sequential, layer: int) -> tuple[np.ndarray, np.ndarray]:
     """(w_in (n, d), a_out (m, n)) of hidden layer ``layer``: a Linear → activation → Linear."""
     consumer = _check_mergeable(model, layer)
-    linear = model[layer]
-    w = linear.weight.data
-    if linear.bias is not None:
-        w = np.concatenate([w, linear.bias.data[:, None]], axis=1)
-    return w, model[consumer].weight.data
+    w, b = model[layer].weight.data, model[layer].bias
+    return (w if b is None else np.c_[w, b.data]), model[consumer].weight.data
 
 
 def merge_neurons(model: nn.Sequential, layer: int, merges, *, surgery: bool = True) -> nn.Sequential:
@@ -235,17 +223,15 @@ def merge_neurons(model: nn.Sequential, layer: int, merges, *, surgery: bool = T
     neurons are just deleted. The model itself is left unchanged.
     """
     consumer = _check_mergeable(model, layer)
-    new = copy.deepcopy(model.clear())
-    a = new[consumer].weight.data  # (m, n): columns are outgoing weight vectors
-    removed = []
-    for merge in merges:
-        if surgery:
-            a[:, merge.kept] += merge.scale * a[:, merge.removed]
-        removed.append(merge.removed)
+    removed = [merge.removed for merge in merges]
     if len(set(removed)) != len(removed):
         raise ValueError("merges: a neuron is removed twice; pass a sequence from merge_sequence")
-    keep = np.setdiff1d(np.arange(model[layer].out_features), removed)
-    return remove_units(new, layer, keep)
+    new = copy.deepcopy(model.clear())
+    a = new[consumer].weight.data  # (m, n): columns are outgoing weight vectors
+    if surgery:
+        for merge in merges:
+            a[:, merge.kept] += merge.scale * a[:, merge.removed]
+    return remove_units(new, layer, np.setdiff1d(np.arange(model[layer].out_features), removed))
 
 
 def _check_mergeable(model, layer: int) -> int:
@@ -253,10 +239,9 @@ def _check_mergeable(model, layer: int) -> int:
     activation, Linear, without masks (masked weights would hide part of a merge)."""
     if not isinstance(model, nn.Sequential):
         raise TypeError(f"model: expected a Sequential, got {type(model).__name__}")
-    kinds = [type(m).__name__ for m in model.layers[layer:layer + 3]]
-    ok = len(kinds) == 3 and isinstance(model[layer], nn.Linear) and \
-        isinstance(model[layer + 1], nn.Activation) and isinstance(model[layer + 2], nn.Linear)
-    if not ok:
+    trio = model.layers[layer:layer + 3]
+    kinds = [type(m).__name__ for m in trio]
+    if len(trio) != 3 or not all(map(isinstance, trio, (nn.Linear, nn.Activation, nn.Linear))):
         raise ValueError(f"layer {layer}: data-free merging needs Linear, activation, Linear at "
                          f"layers {layer}..{layer + 2}, got {kinds}")
     masked = [p.name for p in (*model[layer].parameters(), *model[layer + 2].parameters())
@@ -281,24 +266,19 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, ou
               verbose: bool = True) -> Report:
     """Train, prune by every method at every fraction (no fine-tuning), print, plot.
 
-    ``data``: "synth_digits" (default) or any name :func:`minicompress.datasets.load_train_test`
-    knows, e.g. "mnist_test_split" with ``data_dir`` (``verify=False`` for unofficial copies).
-    The data are the same for every seed; seeds change the initialization and the batch order.
+    ``data``: see :func:`~minicompress.papers.lenet5.load_data`, e.g. "mnist_test_split" with
+    ``data_dir`` (``verify=False`` for unofficial copies). The data are the same for every seed;
+    seeds change the initialization and the batch order.
     """
-    from minicompress.datasets import load_train_test  # imported here: no work at import time
     cfg = config or (Config.quick() if quick else Config())
-    data = data or "synth_digits"
-    out_dir = Path(out_dir or Path("out") / "data-free")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    train_set, test_set = load_train_test(data, n_train=cfg.n_train, n_test=cfg.n_test,
-                                          data_dir=data_dir, verify=verify)
-    runs = []
+    data, out_dir, train_set, test_set = load_data("data-free", cfg, data, out_dir, data_dir, verify)
+    runs = {net: [] for net in cfg.networks}  # network: one run per seed
     for s in range(seed, seed + cfg.seeds):
         for net in cfg.networks:
             say("data-free", verbose, f"seed {s}: {net}")
-            runs.append(dict(seed=s, network=net, **_one_run(cfg, net, s, train_set, test_set, verbose)))
+            runs[net].append(_one_run(cfg, net, s, train_set, test_set, verbose))
     report = _summarize(runs, cfg, data)
-    report.figures.append(_figure(runs, cfg, out_dir / "data_free_accuracy.png"))
+    report.figures.append(_figure(runs, cfg, seed, out_dir / "data_free_accuracy.png"))
     print(report.table())
     return report
 
@@ -316,10 +296,7 @@ NETWORKS = {"mlp": (mlp_784_500_10, 1), "lenet5": (lenet5, FC1)}  # builder, pru
 def _one_run(cfg: Config, net: str, seed: int, train_set, test_set, verbose: bool) -> dict:
     build, layer = NETWORKS[net]
     rng = np.random.default_rng(seed)
-    model = build(rng)
-    optimizer = nn.SGD(model.parameters(), lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
-    fit(model, nn.SoftmaxCrossEntropy(), optimizer, *train_set, epochs=cfg.epochs[net],
-        batch_size=cfg.batch_size, rng=rng, verbose=verbose)
+    model = train(build(rng), train_set, cfg, rng, epochs=cfg.epochs[net], lr=cfg.lr, verbose=verbose)
     # Pruning one fc layer leaves the layers below it unchanged: compute their output once and
     # evaluate only the pruned head at every fraction.
     features, y_test = _forward(model.layers[:layer], test_set[0]), test_set[1]
@@ -328,68 +305,77 @@ def _one_run(cfg: Config, net: str, seed: int, train_set, test_set, verbose: boo
     n = w.shape[0]
     sequences = {m: merge_sequence(w, a, n - 1, normalize=m.startswith("normalized"))
                  for m in (METHODS[0], METHODS[4])}
+    sequences[METHODS[1]] = sequences[METHODS[0]]  # the same neurons, deleted without surgery
     order = {"random": rng.permutation(n), "smallest norm": np.argsort(np.linalg.norm(w, axis=1))}
-    curves = {m: [] for m in METHODS}
-    for f in cfg.fractions:
-        k = int(round(f * n))
-        for m in METHODS:
-            if m in order:
-                pruned = remove_units(model, layer, np.sort(order[m][k:]))
-            else:
-                sequence = sequences[METHODS[0] if m == METHODS[1] else m]
-                pruned = merge_neurons(model, layer, sequence[:k], surgery=m != METHODS[1])
-            curves[m].append(accuracy(pruned))
+
+    def pruned(m: str, k: int) -> nn.Sequential:  # k neurons removed by method m
+        if m in order:
+            return remove_units(model, layer, np.sort(order[m][k:]))
+        return merge_neurons(model, layer, sequences[m][:k], surgery=m != METHODS[1])
+
+    curves = {m: np.array([accuracy(pruned(m, int(round(f * n)))) for f in cfg.fractions]) for m in METHODS}
     saliency = np.array([s.saliency for s in sequences[METHODS[0]]])
     k_knee = knee(saliency)
-    at_knee = merge_neurons(model, layer, sequences[METHODS[0]][:k_knee])
     params = metrics.count_params(model)
     per_neuron = params - metrics.count_params(remove_units(model, layer, np.arange(n - 1)))
-    return dict(dense=accuracy(model), curves={m: np.array(c) for m, c in curves.items()},
-                n=n, params=params, params_per_neuron=per_neuron, saliency=saliency,
-                knee=k_knee, knee_accuracy=accuracy(at_knee))
+    return dict(dense=accuracy(model), curves=curves, n=n, params=params, params_per_neuron=per_neuron,
+                saliency=saliency, knee=k_knee, knee_accuracy=accuracy(pruned(METHODS[0], k_knee)))
 
 
 def _forward(layers, x: np.ndarray, batch: int = 1000) -> np.ndarray:
-    outputs = []
-    for start in range(0, len(x), batch):
-        out = x[start:start + batch]
-        for layer in layers:
-            out = layer(out)
-        outputs.append(out)
-    return np.concatenate(outputs)
+    """``layers`` applied one after another to ``x``, ``batch`` examples at a time."""
+    return np.concatenate([reduce(lambda h, layer: layer(h), layers, x[start:start + batch])
+                           for start in range(0, len(x), batch)])
 
 
 def removable(curve: np.ndarray, dense: float, fractions, tolerance: float) -> float:
     """The largest fraction f such that every fraction up to f stays within ``tolerance``
     points of ``dense`` (0 if the first one already falls below)."""
-    ok = np.asarray(curve) >= dense - tolerance
-    first_bad = int(np.argmin(ok)) if not ok.all() else len(ok)
-    return float(fractions[first_bad - 1]) if first_bad else 0.0
+    n_ok = np.logical_and.accumulate(np.asarray(curve) >= dense - tolerance).sum()  # leading oks
+    return float(fractions[n_ok - 1]) if n_ok else 0.0
 
 
-def _summarize(runs: list[dict], cfg: Config, data: str) -> Report:
+def _params_removed(run: dict, fraction: float) -> float:
+    return round(fraction * run["n"]) * run["params_per_neuron"] / run["params"]
+
+
+def _summarize(runs: dict, cfg: Config, data: str) -> Report:
+    """The table (rows per network and method) and the claims checked, per network."""
     fractions = np.array(cfg.fractions)
-    at = lambda f: int(np.argmin(np.abs(fractions - f)))
+    at = {f: int(np.argmin(np.abs(fractions - f))) for f in (0.3, 0.5, 0.7, 0.9)}
     rows, notes = [], []
-    for net in cfg.networks:
-        rs = [r for r in runs if r["network"] == net]
+    for net, rs in runs.items():
         dense = np.array([r["dense"] for r in rs])
         rows.append(dict(network=net, method="dense", acc30=dense.mean(), acc50=dense.mean(),
                          acc50_std=dense.std(), acc70=dense.mean(), acc90=dense.mean()))
-        for m in METHODS:
-            acc = np.array([r["curves"][m] for r in rs])  # (seeds, fractions)
+        curves = {m: np.array([r["curves"][m] for r in rs]) for m in METHODS}  # (seeds, fractions)
+        p_ok = {}
+        for m, acc in curves.items():
             f_ok = np.array([removable(r["curves"][m], r["dense"], fractions, cfg.tolerance) for r in rs])
-            p_ok = np.array([_params_removed(r, f) for r, f in zip(rs, f_ok)])
-            rows.append(dict(network=net, method=m, acc30=acc[:, at(.3)].mean(), acc50=acc[:, at(.5)].mean(),
-                             acc50_std=acc[:, at(.5)].std(), acc70=acc[:, at(.7)].mean(),
-                             acc90=acc[:, at(.9)].mean(), mean_acc=acc.mean(), neurons_1pt=100 * f_ok.mean(),
-                             params_1pt=100 * p_ok.mean(), params_1pt_std=100 * p_ok.std()))
+            p_ok[m] = np.array([_params_removed(r, f) for r, f in zip(rs, f_ok)])
+            rows.append(dict(network=net, method=m, acc30=acc[:, at[0.3]].mean(), acc50=acc[:, at[0.5]].mean(),
+                             acc50_std=acc[:, at[0.5]].std(), acc70=acc[:, at[0.7]].mean(),
+                             acc90=acc[:, at[0.9]].mean(), mean_acc=acc.mean(), neurons_1pt=100 * f_ok.mean(),
+                             params_1pt=100 * p_ok[m].mean(), params_1pt_std=100 * p_ok[m].std()))
         knees = np.array([r["knee"] / r["n"] for r in rs])
         knee_drop = np.array([r["dense"] - r["knee_accuracy"] for r in rs])
         rows.append(dict(network=net, method="knee (data-free stop)", knee_neurons=100 * knees.mean(),
-                         knee_params=100 * np.mean([_params_removed(r, r["knee"] / r["n"]) for r in rs]),
+                         knee_params=100 * np.mean([_params_removed(r, k) for r, k in zip(rs, knees)]),
                          knee_drop=knee_drop.mean(), knee_drop_std=knee_drop.std()))
-        notes += _claims(net, rs, fractions, knees, knee_drop, cfg)
+        ours = curves[METHODS[0]]
+        for f in (0.5, 0.9):  # the issue's 50%, and deep into the curve where methods separate
+            margins = {m: ours[:, at[f]] - curves[m][:, at[f]] for m in METHODS[1:4]}
+            held = np.all([v > 0 for v in margins.values()], axis=0)  # per seed
+            text = ", ".join(f"{m} {pm(v, '+.2f')}" for m, v in margins.items())
+            notes.append(f"{net}: saliency + surgery strictly above the three baselines at {fractions[at[f]]:.0%} "
+                         f"of the neurons removed: {over_seeds(held)} (margins in points: {text})")
+        dominated = np.mean([ours >= curves[m] for m in METHODS[1:4]])
+        notes += [f"{net}: saliency + surgery >= each baseline at {100 * dominated:.0f}% of the "
+                  f"(fraction, baseline, seed) points of the curve",
+                  f"{net}: parameters removable within {cfg.tolerance:g} point: {pm(p_ok[METHODS[0]], '.1f', 100)}% "
+                  f"of the whole network (paper: 85% on its MNIST network)",
+                  f"{net}: the data-free knee stops at {100 * knees.mean():.0f}% of the neurons, "
+                  f"{pm(knee_drop)} points below dense"]
     title = (f"Srinivas & Babu data-free neuron merging on {data} ({cfg.seeds} seed(s); test "
              f"accuracy % after removing 30/50/70/90% of the 500 hidden neurons and its mean over "
              f"the curve, no fine-tuning; the largest % of neurons and of all parameters removable "
@@ -397,43 +383,13 @@ def _summarize(runs: list[dict], cfg: Config, data: str) -> Report:
     return Report(title, rows, notes=notes)
 
 
-def _params_removed(run: dict, fraction: float) -> float:
-    return round(fraction * run["n"]) * run["params_per_neuron"] / run["params"]
-
-
-def _claims(net, rs, fractions, knees, knee_drop, cfg) -> list[str]:
-    ours = np.array([r["curves"][METHODS[0]] for r in rs])  # (seeds, fractions)
-    notes = []
-    for f in (0.5, 0.9):  # the issue's 50%, and deep into the curve where methods separate
-        i = int(np.argmin(np.abs(np.asarray(fractions) - f)))
-        margins = {m: ours[:, i] - np.array([r["curves"][m][i] for r in rs]) for m in METHODS[1:4]}
-        held = [all(margins[m][s] > 0 for m in margins) for s in range(len(rs))]
-        verdict = "holds" if all(held) else f"does NOT hold in {len(held) - sum(held)} of {len(held)} seeds"
-        margin_text = ", ".join(f"{m} {v.mean():+.2f} ± {v.std():.2f}" for m, v in margins.items())
-        notes.append(f"{net}: saliency + surgery strictly above the three baselines at "
-                     f"{fractions[i]:.0%} of the neurons removed: {verdict} (margins in points: {margin_text})")
-    dominated = np.mean([[ours[s, i] >= r["curves"][m][i] for m in METHODS[1:4] for i in range(len(fractions))]
-                         for s, r in enumerate(rs)])
-    p_ok = np.array([_params_removed(r, removable(r["curves"][METHODS[0]], r["dense"], fractions,
-                                                  cfg.tolerance)) for r in rs])
-    return notes + [
-        f"{net}: saliency + surgery >= each baseline at {100 * dominated:.0f}% of the "
-        f"(fraction, baseline, seed) points of the curve",
-        f"{net}: parameters removable within {cfg.tolerance:g} point: {100 * p_ok.mean():.1f} ± "
-        f"{100 * p_ok.std():.1f}% of the whole network (paper: 85% on its MNIST network)",
-        f"{net}: the data-free knee stops at {100 * knees.mean():.0f}% of the neurons, "
-        f"{knee_drop.mean():.2f} ± {knee_drop.std():.2f} points below dense",
-    ]
-
-
-def _figure(runs: list[dict], cfg: Config, path: Path) -> Path:
+def _figure(runs: dict, cfg: Config, seed: int, path: Path) -> Path:
+    """Accuracy against the neurons removed, per network; the saliency curves and their knees."""
     from matplotlib.figure import Figure
-    nets = list(cfg.networks)
-    fig = Figure(figsize=(5 * len(nets) + 4.5, 4), layout="constrained")
-    axes = fig.subplots(1, len(nets) + 1)
+    fig = Figure(figsize=(5 * len(runs) + 4.5, 4), layout="constrained")
+    *axes, right = fig.subplots(1, len(runs) + 1)
     f = 100 * np.array(cfg.fractions)
-    for ax, net in zip(axes, nets):
-        rs = [r for r in runs if r["network"] == net]
+    for ax, (net, rs) in zip(axes, runs.items()):
         dense = np.mean([r["dense"] for r in rs])
         for m in METHODS:
             acc = np.array([r["curves"][m] for r in rs])
@@ -445,14 +401,12 @@ def _figure(runs: list[dict], cfg: Config, path: Path) -> Path:
         ax.set(xlabel="hidden neurons removed (%)", ylabel="test accuracy (%)", ylim=(max(0, dense - 40), 100),
                title=f"{net}: no fine-tuning, no data")
         ax.legend(fontsize=7)
-    for net in nets:
-        r = next(r for r in runs if r["network"] == net)
-        x = 100 * np.arange(1, len(r["saliency"]) + 1) / r["n"]
-        line, = axes[-1].semilogy(x, np.maximum(r["saliency"], 1e-12), label=net)
-        axes[-1].axvline(100 * r["knee"] / r["n"], color=line.get_color(), ls="--")
-    axes[-1].set(xlabel="hidden neurons removed (%)", ylabel="saliency of the merge",
-                 title=f"saliency curve and knee (seed {runs[0]['seed']})")
-    axes[-1].legend(fontsize=7)
+        r = rs[0]  # the first seed's saliency curve
+        line, = right.semilogy(100 * np.arange(1, r["n"]) / r["n"], np.maximum(r["saliency"], 1e-12), label=net)
+        right.axvline(100 * r["knee"] / r["n"], color=line.get_color(), ls="--")
+    right.set(xlabel="hidden neurons removed (%)", ylabel="saliency of the merge",
+              title=f"saliency curve and knee (seed {seed})")
+    right.legend(fontsize=7)
     return save_figure(fig, path)
 
 

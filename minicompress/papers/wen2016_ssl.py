@@ -1,13 +1,12 @@
-"""Structured Sparsity Learning: a group lasso that zeroes whole filters, channels and filter
-shapes, so the pruned network is a smaller *dense* network, and really faster.
+"""Structured Sparsity Learning: a group lasso zeroes whole filters, channels and filter shapes,
+so the pruned network is a smaller *dense* network, and really faster.
 
 W. Wen, C. Wu, Y. Wang, Y. Chen, H. Li. "Learning Structured Sparsity in Deep Neural Networks."
 NeurIPS 2016, arXiv:1608.03665.
 
-The idea. Unstructured zeros do not speed up a dense GEMM; zeros in whole rows and columns of a
-layer's lowered weight matrix do, because the matrix simply gets smaller. SSL adds to the loss a
-group lasso, the sum of the unsquared L2 norms of groups of weights, which (like the lasso for
-single weights) drives whole groups exactly to zero:
+The idea. Scattered zeros do not speed up a dense GEMM; zeros in whole rows and columns of a
+layer's lowered weight matrix do, as the matrix gets smaller. SSL adds a group lasso, the sum of
+the unsquared L2 norms of groups of weights, which drives whole groups exactly to zero:
 
     E(W) = E_D(W) + λ R(W) + Σ_l Σ_kind λ_kind Σ_g ‖W_g^(l)‖₂          (the paper's objective)
 
@@ -17,38 +16,32 @@ with the paper's groups of a conv weight W (N filters, C channels, M×K kernel):
     channel-wise  W[:, c, :, :]   removes input channel c (and the filter that produced it)
     shape-wise    W[:, c, m, k]   a column of the GEMM matrix: one tap of the filter shape
     layer-wise    W               the whole layer (depth; needs a shortcut to stay connected)
+    and of a fully connected W (out, in): neuron-wise W[o, :], input-wise W[:, i].
 
-and for a fully connected W (out, in): neuron-wise W[o, :] and input-wise W[:, i].
+The step (``method=``). "proximal" (default, the principled step for a non-smooth penalty):
+after the optimizer's step, W_g ← W_g · max(0, 1 − η λ / ‖W_g‖₂) (block soft-thresholding, the
+prox of η λ ‖·‖₂), so a group its gradient cannot hold up lands *exactly* at zero and stays there;
+overlapping groups (filters, channels, shapes share weights) get their proxes one kind after
+another, a standard approximation of the prox of the sum. "subgradient", the paper's (Caffe's):
+λ W_g/‖W_g‖₂ added to the gradient; a group never reaches zero but oscillates around it with
+amplitude about η λ, hence the authors' code zeroes weights below 1e-4 after each update. Then
+groups whose norm fell below a threshold are zeroed and held by masks, the model is fine-tuned
+without the regularizer and shrunk (:func:`shrink_structured`): dead filters, channels and
+neurons go, dead shape columns turn a Conv2d into a :class:`~minicompress.papers.lowered.ColumnConv2d`.
 
-How the penalty enters the training step. Proximal (the default): after the optimizer's step,
-every group is shrunk toward zero, W_g ← W_g · max(0, 1 − η λ / ‖W_g‖₂) (block soft-
-thresholding, the proximal operator of η λ ‖·‖₂). A group whose gradient cannot hold it up lands
-*exactly* at zero and stays there. The paper's way, the subgradient λ W_g/‖W_g‖₂ added to the
-gradient (Caffe's), never reaches zero: a group oscillates around it with amplitude about η λ,
-which is why the authors' code zeroes weights below 1e-4 after each update. Both are here (``method=``); the
-proximal step is the principled one for a non-smooth penalty. Where groups overlap (filters,
-channels and shapes share weights), the proxes are applied one kind after another, a standard
-approximation of the prox of the sum.
-
-Then: zero the groups whose norm fell below a threshold and fix them with masks, fine-tune
-without the regularizer, and shrink: :func:`minicompress.pruning.shrink` removes dead filters,
-channels and neurons; dead shape columns turn a Conv2d into a
-:class:`~minicompress.papers.lowered.ColumnConv2d` (:func:`shrink_structured`).
-
-Reproduction (the paper's LeNet experiment): LeNet-5 (:mod:`minicompress.papers.lenet5`)
-trained to convergence, then SSL with filter, channel and shape groups together on both
-convolutions at two strengths λ (the accuracy–speed trade-off), zeroing, fine-tuning, surgery.
-Reported: surviving filters, channels and shape columns per layer, conv and total MACs, test
-accuracy against the baseline and against the dense model trained as long, and the *measured*
-per-layer and whole-network latency of the shrunk dense model against the original and against
-an unstructured model with as many nonzeros per layer (magnitude-pruned, run with scipy.sparse).
+Reproduction (the paper's LeNet experiment): LeNet-5 (:mod:`minicompress.papers.lenet5`) trained
+to convergence, then SSL (filter, channel and shape groups on both convolutions, two strengths λ:
+the accuracy–speed trade-off), zeroing, fine-tuning, surgery. Reported: surviving filters,
+channels and shape columns per layer, conv and total MACs, test accuracy vs the baseline and the
+dense model trained as long, and the *measured* per-layer and network latency vs the original
+and vs an unstructured model with as many nonzeros per layer (magnitude-pruned, scipy.sparse).
 
 Deviations: synthetic digits by default (``data="mnist_test_split"`` for real digits); short
 training; ReLU after the convolutions; proximal steps instead of the paper's subgradient + 1e-4
 zeroing; all three conv group kinds at once, where the paper's LeNet rows use filter + channel
 and filter + shape separately (``Config(variants=...)`` runs those); the strengths λ are ours;
-latency is of whole layers in NumPy (im2col included), not of the GEMM alone as in the paper;
-the unstructured model is not fine-tuned.
+latency of whole layers in NumPy (im2col included), not of the GEMM alone as in the paper; the
+unstructured model is not fine-tuned.
 
 Run: ``python -m minicompress.papers.wen2016_ssl [--quick] [--data mnist_test_split --data-dir
 DIR]`` or ``minicompress reproduce ssl``.
@@ -77,14 +70,14 @@ batch of 256 test images, dense LeNet-5 ≈ 26 ms):
     unstructured CSR at equal nonzeros               0.75 ± 0.13x         0.96 ± 0.06x
 
 Claims. Measured whole-network speedup >= 2x for the shrunk model: reproduced (every seed, both
-data sets, both λ), 76–88% of the MACs ratio (pooling, activations and im2col shrink less
-than the GEMMs; the fc layers hardly at all). Accuracy within 0.5 points of the baseline with
->= 3x fewer conv MACs: NOT reproduced as a rule here; it holds in 1 of 3 seeds on synthetic
-digits (losses 0.57 ± 0.14 and 0.70 ± 0.33 points) and in 2 of 3 on real digits (0.22 ± 0.23
-and 0.38 ± 0.22), with our short training. Unstructured sparsity at equal nonzeros run with
-scipy.sparse is not faster than dense: holds at 2.5–3x fewer nonzeros (0.70–0.75x), borderline
-at 4.2–4.4x fewer (0.95x, faster in 1 of 3 seeds on each data set: CSR wins on conv2 at 1.2–1.3x
-and loses on fc1 at 0.3x). Surgery changes the outputs by at most 8e-6 (float32).
+data sets, both λ), 76–88% of the MACs ratio (pooling, activations and im2col shrink less than
+the GEMMs; the fc layers hardly at all). Accuracy within 0.5 points of the baseline with >= 3x
+fewer conv MACs: NOT reproduced as a rule here; it holds in 1 of 3 seeds on synthetic digits
+(losses 0.57 ± 0.14 and 0.70 ± 0.33 points) and in 2 of 3 on real digits (0.22 ± 0.23 and
+0.38 ± 0.22), with our short training. Unstructured sparsity at equal nonzeros (scipy.sparse)
+is not faster than dense: holds at 2.5–3x fewer nonzeros (0.70–0.75x), borderline at 4.2–4.4x
+fewer (0.95x, faster in 1 of 3 seeds on each data set: CSR wins on conv2 at 1.2–1.3x and loses
+on fc1 at 0.3x). Surgery changes the outputs by at most 8e-6 (float32).
 """
 from __future__ import annotations
 
@@ -95,11 +88,10 @@ from pathlib import Path
 import numpy as np
 
 from minicompress import nn, pruning
-from minicompress.bench import median_ms
-from minicompress.papers.lenet5 import CONV1, CONV2, FC1, FC2, lenet5
-from minicompress.papers.lowered import ColumnConv2d, macs, to_csr
+from minicompress.papers.lenet5 import CONV1, CONV2, FC1, FC2, lenet5, load_data, over_seeds, pm, train
+from minicompress.papers.lowered import ColumnConv2d, latencies, macs, same_nonzeros, to_csr
 from minicompress.report import Report, command_line, save_figure, say
-from minicompress.train import evaluate, fit
+from minicompress.train import evaluate
 
 # kind: (weight dimensions, axes summed over for one group's norm); conv W (N, C, M, K), fc W (out, in)
 GROUPS = {
@@ -197,14 +189,11 @@ class GroupLasso:
 
 def ssl_terms(model: nn.Sequential, strengths: dict) -> list[GroupTerm]:
     """Group terms from ``{layer index: {kind: λ}}``, e.g. ``{0: {"filter": 0.1, "shape": 0.1}}``."""
-    terms = []
-    for index, kinds in strengths.items():
-        layer = model[index]
-        if not isinstance(layer, (nn.Conv2d, nn.Linear)):
-            raise ValueError(f"layer {index}: {layer.describe()} has no weight to regularize")
-        for kind, strength in kinds.items():
-            terms.append(GroupTerm(layer.weight, kind, float(strength)))
-    return terms
+    for index in strengths:
+        if not isinstance(model[index], (nn.Conv2d, nn.Linear)):
+            raise ValueError(f"layer {index}: {model[index].describe()} has no weight to regularize")
+    return [GroupTerm(model[index].weight, kind, float(strength))
+            for index, kinds in strengths.items() for kind, strength in kinds.items()]
 
 
 def zero_small_groups(terms, threshold: float = 1e-4) -> int:
@@ -224,14 +213,9 @@ def shrink_structured(model: nn.Sequential) -> nn.Sequential:
     channels and neurons; then every convolution with all-zero columns of its lowered matrix
     becomes a ColumnConv2d without them. Outputs equal the model's up to rounding."""
     small, _ = pruning.shrink(model)
-    layers = []
-    for layer in small.layers:
-        if isinstance(layer, nn.Conv2d):
-            w = layer.weight.value().reshape(layer.out_channels, -1)
-            if not w.any(axis=0).all():
-                layer = ColumnConv2d.from_conv(layer)
-        layers.append(layer)
-    return nn.Sequential(*layers)
+    zero_column = lambda m: not m.weight.value().reshape(m.out_channels, -1).any(axis=0).all()
+    return nn.Sequential(*(ColumnConv2d.from_conv(m) if isinstance(m, nn.Conv2d) and zero_column(m) else m
+                           for m in small.layers))
 
 
 def survivors(model: nn.Sequential) -> list[dict]:
@@ -239,15 +223,11 @@ def survivors(model: nn.Sequential) -> list[dict]:
     columns that survive surgery, out of how many. A channel whose producer filter died counts
     as gone, as surgery removes it."""
     small, _ = pruning.shrink(model)
-    rows = []
-    for before, after in zip(model.layers, small.layers):
-        if isinstance(before, nn.Conv2d):
-            w = after.weight.value()
-            rows.append(dict(layer=before.name, filters=w.shape[0], of_filters=before.out_channels,
-                             channels=w.shape[1], of_channels=before.in_channels,
-                             columns=int(w.reshape(w.shape[0], -1).any(axis=0).sum()),
-                             of_columns=int(np.prod(before.weight.shape[1:]))))
-    return rows
+    return [dict(layer=before.name, filters=after.out_channels, of_filters=before.out_channels,
+                 channels=after.in_channels, of_channels=before.in_channels,
+                 columns=int(after.weight.value().reshape(after.out_channels, -1).any(axis=0).sum()),
+                 of_columns=int(np.prod(before.weight.shape[1:])))
+            for before, after in zip(model.layers, small.layers) if isinstance(before, nn.Conv2d)]
 
 
 # ----- the reproduction ---------------------------------------------------------------------------
@@ -288,20 +268,13 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, ou
               verbose: bool = True) -> Report:
     """Train LeNet-5, run every SSL variant, shrink, time; print the table, write the figure.
 
-    ``data``: "synth_digits" (default) or any name :func:`minicompress.datasets.load_train_test`
-    knows, e.g. "mnist_test_split" with ``data_dir``. Latencies are measured in this process,
-    on the same batch, models interleaved; they depend on the machine and its load.
+    ``data``: see :func:`~minicompress.papers.lenet5.load_data`, e.g. "mnist_test_split" with
+    ``data_dir``. Latencies are measured in this process, on the same batch, models interleaved;
+    they depend on the machine and its load.
     """
-    from minicompress.datasets import load_train_test  # imported here: no work at import time
     cfg = config or (Config.quick() if quick else Config())
-    data = data or "synth_digits"
-    out_dir = Path(out_dir or Path("out") / "ssl")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    train_set, test_set = load_train_test(data, n_train=cfg.n_train, n_test=cfg.n_test,
-                                          data_dir=data_dir, verify=verify)
-    runs = []
-    for s in range(seed, seed + cfg.seeds):
-        runs.append(_one_seed(cfg, s, train_set, test_set, verbose))
+    data, out_dir, train_set, test_set = load_data("ssl", cfg, data, out_dir, data_dir, verify)
+    runs = [_one_seed(cfg, s, train_set, test_set, verbose) for s in range(seed, seed + cfg.seeds)]
     report = _summarize(runs, cfg, data)
     report.figures.append(_figure(runs[0], cfg, out_dir / "ssl_structure.png"))
     print(report.table())
@@ -310,111 +283,76 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, ou
 
 def _one_seed(cfg: Config, seed: int, train_set, test_set, verbose: bool) -> dict:
     rng = np.random.default_rng(seed)
-    loss = nn.SoftmaxCrossEntropy()
-    accuracy = lambda m: 100 * evaluate(m, loss, *test_set)["accuracy"]
-
-    def train(model, epochs, lr, wrap=lambda opt: opt, decay_last=0):
-        opt = nn.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=cfg.weight_decay)
-        decay = lambda record: setattr(opt, "lr", lr / 10) if record["epoch"] == epochs - decay_last else None
-        fit(model, loss, wrap(opt), *train_set, epochs=epochs, batch_size=cfg.batch_size, rng=rng,
-            verbose=verbose, on_epoch=decay)
-        return model
-
+    phase = lambda model, epochs, lr, **kw: train(model, train_set, cfg, rng, epochs=epochs, lr=lr,
+                                                  verbose=verbose, **kw)
+    accuracy = lambda m: 100 * evaluate(m, nn.SoftmaxCrossEntropy(), *test_set)["accuracy"]
     say("ssl", verbose, f"seed {seed}: dense baseline")
-    baseline = train(lenet5(rng), cfg.epochs, cfg.lr, decay_last=cfg.decay_epochs)
+    baseline = phase(lenet5(rng), cfg.epochs, cfg.lr, decay_last=cfg.decay_epochs)
     out = dict(seed=seed, baseline=accuracy(baseline), variants={})
     if cfg.reference:
         say("ssl", verbose, f"seed {seed}: dense, trained as long as SSL + fine-tuning")
-        out["reference"] = accuracy(train(copy.deepcopy(baseline), cfg.ssl_epochs + cfg.finetune_epochs, cfg.ssl_lr))
+        out["reference"] = accuracy(phase(copy.deepcopy(baseline), cfg.ssl_epochs + cfg.finetune_epochs, cfg.ssl_lr))
     x = test_set[0][:cfg.latency_batch]
     for name, kinds in cfg.variants.items():
         say("ssl", verbose, f"seed {seed}: SSL {name} {kinds}")
         model = copy.deepcopy(baseline)
         terms = ssl_terms(model, {CONV1: kinds, CONV2: kinds})
-        train(model, cfg.ssl_epochs, cfg.ssl_lr, lambda opt: GroupLasso(opt, terms, cfg.method))
-        ssl_accuracy = accuracy(model)
+        phase(model, cfg.ssl_epochs, cfg.ssl_lr, wrap=lambda opt: GroupLasso(opt, terms, cfg.method))
         zero_small_groups(terms, cfg.zero_threshold)
-        train(model, cfg.finetune_epochs, cfg.ssl_lr)  # masks hold the zero groups at zero
+        phase(model, cfg.finetune_epochs, cfg.ssl_lr)  # masks hold the zero groups at zero
         small = shrink_structured(model)
-        unstructured = _same_nonzeros(baseline, small)
+        unstructured = same_nonzeros(baseline, small, (CONV1, CONV2, FC1, FC2))
         out["variants"][name] = dict(
-            ssl_accuracy=ssl_accuracy, accuracy=accuracy(model), shrunk_accuracy=accuracy(small),
-            unstructured_accuracy=accuracy(unstructured),
+            shrunk_accuracy=accuracy(small), unstructured_accuracy=accuracy(unstructured),
             max_output_difference=float(np.abs(small(x) - model(x)).max()),
             survivors=survivors(model), macs=macs(small, (1, 28, 28)),
             weights=[model[i].weight.value().copy() for i in (CONV1, CONV2)],
-            times=_latencies({"dense": baseline, "shrunk": small, "csr": to_csr(unstructured)}, x, cfg))
-    out["dense_macs"] = macs(baseline, (1, 28, 28))
-    out["dense_weights"] = [baseline[i].weight.data.copy() for i in (CONV1, CONV2)]
-    return out
-
-
-def _same_nonzeros(dense: nn.Sequential, small: nn.Sequential) -> nn.Sequential:
-    """A copy of ``dense`` magnitude-pruned, layer by layer, to as many nonzero weights as the
-    shrunk model's matching layer holds (unstructured sparsity at equal nonzeros)."""
-    model = copy.deepcopy(dense.clear())
-    for index in (CONV1, CONV2, FC1, FC2):
-        w = model[index].weight
-        pruning.prune(w, int(w.data.size - np.count_nonzero(small[index].weight.value())))
-    return model
-
-
-def _latencies(models: dict, x: np.ndarray, cfg: Config) -> dict:
-    """Median milliseconds of each model's forward pass on ``x`` and of each of its weighted
-    layers on that layer's own input, models interleaved, the median over rounds."""
-    layer_inputs = {}
-    for name, model in models.items():  # record what each layer receives
-        inputs, h = {}, x
-        for layer in model.layers:
-            inputs[layer.name] = h
-            h = layer(h)
-        layer_inputs[name] = inputs
-    times = {name: {"network": []} for name in models}
-    for _ in range(cfg.latency_rounds):
-        for name, model in models.items():
-            times[name]["network"].append(median_ms(lambda: model(x), cfg.latency_repeats, 2))
-            for index in (CONV1, CONV2, FC1, FC2):
-                layer, h = model[index], layer_inputs[name][str(index)]
-                times[name].setdefault(index, []).append(median_ms(lambda: layer(h), cfg.latency_repeats, 2))
-    return {name: {k: float(np.median(v)) for k, v in t.items()} for name, t in times.items()}
+            times=latencies({"dense": baseline, "shrunk": small, "csr": to_csr(unstructured)}, x,
+                            (CONV1, CONV2, FC1, FC2), repeats=cfg.latency_repeats, rounds=cfg.latency_rounds))
+    return dict(out, dense_macs=macs(baseline, (1, 28, 28)),
+                dense_weights=[baseline[i].weight.data.copy() for i in (CONV1, CONV2)])
 
 
 def _summarize(runs: list[dict], cfg: Config, data: str) -> Report:
+    """The table (baseline, then per variant the shrunk SSL model and the CSR model) and the claims."""
     mean, std = (lambda v: float(np.mean(v))), (lambda v: float(np.std(v)))
+    total = lambda layers, first=None: sum(m["macs"] for m in layers[:first])  # MACs of the first layers
     base = [r["baseline"] for r in runs]
-    dense_conv = sum(m["macs"] for m in runs[0]["dense_macs"][:2])
-    dense_total = sum(m["macs"] for m in runs[0]["dense_macs"])
     rows = [dict(model="dense baseline", accuracy=mean(base), std=std(base),
-                 ms=mean([r["variants"][v]["times"]["dense"]["network"] for r in runs for v in r["variants"]]))]
+                 ms=mean([v["times"]["dense"]["network"] for r in runs for v in r["variants"].values()]))]
     if cfg.reference:
         ref = [r["reference"] for r in runs]
         rows.append(dict(model="dense, trained as long", accuracy=mean(ref), std=std(ref)))
     notes = []
     for name in cfg.variants:
         vs = [r["variants"][name] for r in runs]
+        conv_ratio = [total(runs[0]["dense_macs"], 2) / total(v["macs"], 2) for v in vs]
+        total_ratio = [total(runs[0]["dense_macs"]) / total(v["macs"]) for v in vs]
+        speed = {who: {k: [v["times"]["dense"][k] / v["times"][who][k] for v in vs]
+                       for k in ("network", CONV1, CONV2, FC1)} for who in ("shrunk", "csr")}
         sv = lambda i, k: mean([v["survivors"][i][k] for v in vs])
-        conv_ratio = [dense_conv / sum(m["macs"] for m in v["macs"][:2]) for v in vs]
-        total_ratio = [dense_total / sum(m["macs"] for m in v["macs"]) for v in vs]
-        speed = lambda v, who, k="network": v["times"]["dense"][k] / v["times"][who][k]
-        row = dict(model=f"SSL {name}", accuracy=mean([v["shrunk_accuracy"] for v in vs]),
-                   std=std([v["shrunk_accuracy"] for v in vs]),
-                   f1=sv(0, "filters"), c1=sv(0, "columns"), f2=sv(1, "filters"),
-                   ch2=sv(1, "channels"), c2=sv(1, "columns"),
-                   conv_macs_x=mean(conv_ratio), macs_x=mean(total_ratio),
-                   ms=mean([v["times"]["shrunk"]["network"] for v in vs]),
-                   speedup=mean([speed(v, "shrunk") for v in vs]),
-                   speedup_std=std([speed(v, "shrunk") for v in vs]))
-        for index, label in ((CONV1, "conv1_x"), (CONV2, "conv2_x"), (FC1, "fc1_x")):
-            row[label] = mean([speed(v, "shrunk", index) for v in vs])
-        rows.append(row)
-        csr = dict(model="  unstructured CSR, same nnz", accuracy=mean([v["unstructured_accuracy"] for v in vs]),
-                   std=std([v["unstructured_accuracy"] for v in vs]), macs_x=mean(total_ratio),
-                   ms=mean([v["times"]["csr"]["network"] for v in vs]),
-                   speedup=mean([speed(v, "csr") for v in vs]), speedup_std=std([speed(v, "csr") for v in vs]))
-        for index, label in ((CONV1, "conv1_x"), (CONV2, "conv2_x"), (FC1, "fc1_x")):
-            csr[label] = mean([speed(v, "csr", index) for v in vs])
-        rows.append(csr)
-        notes += _claims(name, runs, vs, conv_ratio, cfg)
+        structure = dict(f1=sv(0, "filters"), c1=sv(0, "columns"), f2=sv(1, "filters"), ch2=sv(1, "channels"),
+                         c2=sv(1, "columns"), conv_macs_x=mean(conv_ratio))
+        for who, label, key, extra in (("shrunk", f"SSL {name}", "shrunk_accuracy", structure),
+                                       ("csr", "  unstructured CSR, same nnz", "unstructured_accuracy", {})):
+            acc, ratio = [v[key] for v in vs], speed[who]
+            rows.append(dict(model=label, accuracy=mean(acc), std=std(acc), **extra, macs_x=mean(total_ratio),
+                             ms=mean([v["times"][who]["network"] for v in vs]), speedup=mean(ratio["network"]),
+                             speedup_std=std(ratio["network"]), conv1_x=mean(ratio[CONV1]), conv2_x=mean(ratio[CONV2]),
+                             fc1_x=mean(ratio[FC1])))
+        drop = [r["baseline"] - v["shrunk_accuracy"] for r, v in zip(runs, vs)]
+        fast, csr = speed["shrunk"]["network"], speed["csr"]["network"]
+        notes += [f"{name}: within 0.5 points of the baseline with >= 3x fewer conv MACs: "
+                  f"{over_seeds(d <= 0.5 and c >= 3 for d, c in zip(drop, conv_ratio))} (baseline - SSL = "
+                  f"{pm(drop)} points, conv MACs {pm(conv_ratio, '.1f')}x fewer)",
+                  f"{name}: measured whole-network speedup >= 2x: {over_seeds(s >= 2 for s in fast)} ({pm(fast)}x)",
+                  f"{name}: unstructured CSR model at equal nonzeros not faster than dense: "
+                  f"{over_seeds(c <= 1 for c in csr)} ({pm(csr)}x)",
+                  f"{name}: surgery keeps the outputs: max |shrunk - masked| = "
+                  f"{max(v['max_output_difference'] for v in vs):.1e}"]
+        if cfg.reference:
+            gap = [r["reference"] - v["shrunk_accuracy"] for r, v in zip(runs, vs)]
+            notes.append(f"{name}: vs the dense model trained as long: {pm(gap)} points below")
     title = (f"Wen et al. SSL on LeNet-5, {data} ({len(runs)} seed(s); filter, channel and shape "
              f"groups on both convolutions; test accuracy %, mean and std; surviving filters f1/20, "
              f"shape columns c1/25 of conv1, filters f2/50, channels ch2/20, columns c2/500 of "
@@ -425,30 +363,6 @@ def _summarize(runs: list[dict], cfg: Config, data: str) -> Report:
     return Report(title, rows, notes=notes)
 
 
-def _claims(name, runs, vs, conv_ratio, cfg) -> list[str]:
-    verdict = lambda ok: "holds" if all(ok) else f"does NOT hold in {len(ok) - sum(ok)} of {len(ok)} seeds"
-    drop = [r["baseline"] - v["shrunk_accuracy"] for r, v in zip(runs, vs)]
-    speed = [v["times"]["dense"]["network"] / v["times"]["shrunk"]["network"] for v in vs]
-    csr = [v["times"]["dense"]["network"] / v["times"]["csr"]["network"] for v in vs]
-    notes = [
-        f"{name}: within 0.5 points of the baseline with >= 3x fewer conv MACs: "
-        + verdict([d <= 0.5 and c >= 3 for d, c in zip(drop, conv_ratio)])
-        + f" (baseline - SSL = {np.mean(drop):.2f} ± {np.std(drop):.2f} points, conv MACs "
-          f"{np.mean(conv_ratio):.1f} ± {np.std(conv_ratio):.1f}x fewer)",
-        f"{name}: measured whole-network speedup >= 2x: " + verdict([s >= 2 for s in speed])
-        + f" ({np.mean(speed):.2f} ± {np.std(speed):.2f}x)",
-        f"{name}: unstructured CSR model at equal nonzeros not faster than dense: "
-        + verdict([c <= 1 for c in csr]) + f" ({np.mean(csr):.2f} ± {np.std(csr):.2f}x)",
-        f"{name}: surgery keeps the outputs: max |shrunk - masked| = "
-        f"{max(v['max_output_difference'] for v in vs):.1e}",
-    ]
-    if cfg.reference:
-        gap = [r["reference"] - v["shrunk_accuracy"] for r, v in zip(runs, vs)]
-        notes.append(f"{name}: vs the dense model trained as long: {np.mean(gap):.2f} ± "
-                     f"{np.std(gap):.2f} points below")
-    return notes
-
-
 def _figure(run: dict, cfg: Config, path: Path) -> Path:
     """conv1's filters before and after SSL, conv2's lowered matrix after, measured speedups."""
     from matplotlib.figure import Figure
@@ -456,32 +370,28 @@ def _figure(run: dict, cfg: Config, path: Path) -> Path:
     fig = Figure(figsize=(14, 2.2 + 2.4 * len(names)), layout="constrained")
     left, middle, right = fig.subfigures(1, 3, width_ratios=(1.3, 1.3, 1))
     tiles = [("dense", run["dense_weights"])] + [(n, run["variants"][n]["weights"]) for n in names]
-    axes = left.subplots(len(tiles), 1)
-    for ax, (label, (w1, _)) in zip(np.atleast_1d(axes), tiles):
+    column = lambda subfigure: subfigure.subplots(len(tiles), 1, squeeze=False)[:, 0]
+    for ax1, ax2, (label, (w1, w2)) in zip(column(left), column(middle), tiles):
         shown = [np.pad(f[0] if f.any() else np.full(f[0].shape, np.nan), 1, constant_values=np.nan)
                  for f in w1]  # (7, 7) tiles, a removed filter blank
         mosaic = np.block([shown[:10], shown[10:]])  # 2 rows of 10 filters
-        ax.imshow(mosaic, cmap="RdBu_r", vmin=-np.abs(w1).max(), vmax=np.abs(w1).max())
-        ax.set_axis_off()
-        ax.set_title(f"conv1 filters, {label} (blank = removed)", fontsize=8)
-    axes = middle.subplots(len(tiles), 1)
-    for ax, (label, (_, w2)) in zip(np.atleast_1d(axes), tiles):
+        ax1.imshow(mosaic, cmap="RdBu_r", vmin=-np.abs(w1).max(), vmax=np.abs(w1).max())
+        ax1.set_axis_off()
+        ax1.set_title(f"conv1 filters, {label} (blank = removed)", fontsize=8)
         lowered = np.abs(w2.reshape(w2.shape[0], -1))  # (50 filters, 20 channels · 25 taps)
-        ax.imshow(np.where(lowered > 0, lowered, np.nan), aspect="auto", cmap="viridis", interpolation="nearest")
-        ax.set(title=f"conv2 GEMM matrix |W|, {label}", xlabel="column (channel, tap)", ylabel="filter")
-        ax.title.set_fontsize(8)
+        ax2.imshow(np.where(lowered > 0, lowered, np.nan), aspect="auto", cmap="viridis", interpolation="nearest")
+        ax2.set(title=f"conv2 GEMM matrix |W|, {label}", xlabel="column (channel, tap)", ylabel="filter")
+        ax2.title.set_fontsize(8)
     ax = right.subplots()
-    labels = ["conv1", "conv2", "fc1", "network"]
     keys = [CONV1, CONV2, FC1, "network"]
     width = 0.8 / (2 * len(names))
     for k, name in enumerate(names):
         t = run["variants"][name]["times"]
-        for j, who in enumerate(("shrunk", "csr")):
+        for j, (who, label) in enumerate((("shrunk", "SSL shrunk"), ("csr", "unstructured CSR"))):
             x = np.arange(len(keys)) + (2 * k + j) * width - 0.4 + width / 2
-            ax.bar(x, [t["dense"][key] / t[who][key] for key in keys], width,
-                   label=f"{name}: {'SSL shrunk' if who == 'shrunk' else 'unstructured CSR'}")
+            ax.bar(x, [t["dense"][key] / t[who][key] for key in keys], width, label=f"{name}: {label}")
     ax.axhline(1, color="k", lw=0.8)
-    ax.set_xticks(np.arange(len(keys)), labels)
+    ax.set_xticks(np.arange(len(keys)), ["conv1", "conv2", "fc1", "network"])
     ax.set(ylabel="measured speedup vs dense", title=f"latency, batch {cfg.latency_batch} (seed {run['seed']})")
     ax.legend(fontsize=7)
     return save_figure(fig, path)
