@@ -6,14 +6,19 @@ per weight (the "shadow array"), where g = ∂E/∂w is the gradient the step wa
 Karnin's estimate of E(w = 0) − E(w_final) (see :mod:`minicompress.papers.karnin1990_sensitivity`).
 
     shadow = ShadowArray(nn.SGD(model.parameters(), lr=0.1, momentum=0.9))
-    fit(model, loss, shadow, x, y, epochs=10, batch_size=128)
+    fit(model, loss, shadow, x, y, epochs=10, batch_size=128)   # or: train_with_shadow(...)
     scores = shadow.sensitivity()          # one array per parameter, for pruning.global_prune
+
+:func:`brute_force_sensitivity` measures what the estimate stands for, E(w = 0) − E(w), one
+entry at a time: the reference the estimate is judged against.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from minicompress.nn import Linear, Sequential
 from minicompress.nn.optim import Optimizer
+from minicompress.train import fit
 
 
 def shadow_update(shadow: np.ndarray, grad: np.ndarray, step: np.ndarray) -> np.ndarray:
@@ -115,3 +120,83 @@ class ShadowArray:
 
     def __repr__(self) -> str:
         return f"ShadowArray({self.optimizer!r}, {self.steps} steps)"
+
+
+def train_with_shadow(model, loss, optimizer, x, y, *, epochs: int, batch_size: int | None = None,
+                      rng=None, stop=None, verbose: bool = False) -> ShadowArray:
+    """Ordinary training through ``fit`` with the optimizer wrapped in a :class:`ShadowArray`
+    (full batch if ``batch_size`` is None; ``stop(record) -> True`` ends training early)."""
+    shadow = ShadowArray(optimizer)
+    fit(model, loss, shadow, x, y, epochs=epochs, batch_size=batch_size or len(x), rng=rng,
+        shuffle=batch_size is not None, verbose=verbose, on_epoch=stop)
+    return shadow
+
+
+# ----- the reference: the true sensitivity, by brute force -------------------------------------
+def brute_force_sensitivity(model: Sequential, loss, x: np.ndarray, y: np.ndarray,
+                            params=None, entries=None) -> np.ndarray:
+    """S = E(w = 0) − E(w) for each entry, every other weight as it is   [K90: sensitivity].
+
+    Parameters
+    ----------
+    model : Sequential
+    loss : the error E (e.g. ``nn.MSELoss("sum")``), evaluated on (x, y).
+    params : list of Parameter, optional
+        Whose entries to score (default ``model.parameters()``); each must belong to a layer of
+        ``model``.
+    entries : 1-D int array, optional
+        Positions in the concatenation of the raveled ``params`` (the layout of
+        :func:`minicompress.papers.sensitivity_stats.flat`); default all.
+
+    Returns
+    -------
+    float64 array (len(entries),)
+
+    Each entry costs a forward pass from its own layer up (the layers below are computed once).
+    For a Linear layer's weight W[o, i] the layer's output with that weight zeroed is
+    y[:, o] − W[o, i]·x[:, i], exact, so not even that layer is recomputed.
+    """
+    if not isinstance(model, Sequential):
+        raise TypeError(f"brute_force_sensitivity: expected a Sequential, got {type(model).__name__}")
+    layers = list(model.layers)
+    params = model.parameters() if params is None else list(params)
+    owner = {id(p): k for k, layer in enumerate(layers) for p in layer.parameters()}
+    for p in params:
+        if id(p) not in owner:
+            raise ValueError(f"brute_force_sensitivity: parameter {p.name or p} is not in the model")
+    sizes = np.cumsum([0] + [p.data.size for p in params])
+    entries = np.arange(sizes[-1]) if entries is None else np.asarray(entries)
+    if entries.ndim != 1 or (entries.size and (entries.min() < 0 or entries.max() >= sizes[-1])):
+        raise ValueError(f"brute_force_sensitivity: entries must be a 1-D array of positions in "
+                         f"[0, {sizes[-1]}), got {entries!r}")
+    inputs, outputs, h = [], [], x  # what layer k receives and emits with the weights as they are
+    for layer in layers:
+        inputs.append(h)
+        h = layer(h)
+        outputs.append(h)
+    base = loss(h, y)
+
+    def error_from(k, out):  # E with layer k's output replaced by ``out``
+        for layer in layers[k + 1:]:
+            out = layer(out)
+        return loss(out, y)
+
+    result = np.zeros(entries.size)
+    for j, position in enumerate(entries):
+        i = int(np.searchsorted(sizes, position, side="right") - 1)
+        p, index = params[i], int(position - sizes[i])
+        k = owner[id(p)]
+        layer, value = layers[k], p.value().flat[index]
+        if isinstance(layer, Linear):  # patch one output column, exact
+            out = outputs[k].copy()
+            if p is layer.weight:
+                o, col = np.unravel_index(index, p.shape)
+                out[:, o] -= value * inputs[k][:, col]
+            else:
+                out[:, index] -= value
+            result[j] = error_from(k, out) - base
+        else:  # any other layer: set the entry to zero and recompute from that layer up
+            saved, p.data.flat[index] = p.data.flat[index], 0
+            result[j] = error_from(k, layer(inputs[k])) - base
+            p.data.flat[index] = saved
+    return result
