@@ -50,6 +50,22 @@ def analytic_gradients(model, loss, x: np.ndarray, y: np.ndarray):
     return value, [p.grad.copy() for p in model.parameters()], g_in
 
 
+def numerical_hvp(model, loss, x: np.ndarray, y: np.ndarray, v, eps: float = 1e-5):
+    """Hv by central differences of the gradient, (∇E(θ + εv) − ∇E(θ − εv)) / 2ε: the
+    reference for the R-operator. One array per parameter; the weights are restored."""
+    params = model.parameters()
+    for p in params:
+        require_float64(p.data, "numerical_hvp")
+    grads = []
+    for step in (eps, -2 * eps):
+        for p, vp in zip(params, v):
+            p.data += step * vp
+        grads.append(analytic_gradients(model, loss, x, y)[1])
+    for p, vp in zip(params, v):
+        p.data += eps * vp
+    return [(up - down) / (2 * eps) for up, down in zip(*grads)]
+
+
 def check_gradients(model, loss, x: np.ndarray, y: np.ndarray, *, eps: float = 1e-6,
                     rtol: float = 1e-5, atol: float = 1e-8, inputs: bool = True) -> float:
     """Compare backprop with central differences for every parameter and (optionally) the input.
