@@ -66,6 +66,19 @@ def numerical_hvp(model, loss, x: np.ndarray, y: np.ndarray, v, eps: float = 1e-
     return [(up - down) / (2 * eps) for up, down in zip(*grads)]
 
 
+def numerical_hessian(model, loss, x: np.ndarray, y: np.ndarray, eps: float = 1e-5) -> np.ndarray:
+    """The dense Hessian (P, P) by central differences of the gradient, one unit direction per
+    column (parameters flattened and concatenated in ``model.parameters()`` order)."""
+    params = model.parameters()
+    columns = []
+    for i, p in enumerate(params):
+        for k in range(p.data.size):
+            e = [np.zeros_like(q.data) for q in params]
+            e[i].flat[k] = 1.0
+            columns.append(np.concatenate([h.ravel() for h in numerical_hvp(model, loss, x, y, e, eps)]))
+    return np.stack(columns, axis=1)
+
+
 def check_gradients(model, loss, x: np.ndarray, y: np.ndarray, *, eps: float = 1e-6,
                     rtol: float = 1e-5, atol: float = 1e-8, inputs: bool = True) -> float:
     """Compare backprop with central differences for every parameter and (optionally) the input.
