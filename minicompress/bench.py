@@ -30,14 +30,9 @@ SPECS = {  # name: (batch size, input shape)
 
 
 def build(name: str, rng=0) -> nn.Module:
-    """The benchmark networks, with PyTorch's default initialization."""
-    rng = np.random.default_rng(rng)
-    if name.startswith("MLP"):
-        return nn.Sequential(nn.Linear(784, 300, rng=rng), nn.ReLU(), nn.Linear(300, 100, rng=rng),
-                             nn.ReLU(), nn.Linear(100, 10, rng=rng))
-    return nn.Sequential(nn.Conv2d(1, 20, 5, rng=rng), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Conv2d(20, 50, 5, rng=rng), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                         nn.Linear(800, 500, rng=rng), nn.ReLU(), nn.Linear(500, 10, rng=rng))
+    """The benchmark networks (:mod:`minicompress.models`), with PyTorch's default initialization."""
+    from minicompress.models import lenet5, lenet_300_100  # models imports nothing from here
+    return lenet_300_100(rng) if name.startswith("MLP") else lenet5(rng)
 
 
 def median_ms(fn, steps: int, warmup: int = 5) -> float:

@@ -1,8 +1,10 @@
 """The ``minicompress`` command (also ``python -m minicompress``).
 
     minicompress list                 the survey's methods, by section, and where they live
-    minicompress reproduce NAME       run a paper's reproduction (--quick, --seed, --data, --out)
-    minicompress reproduce all        run them all; one summary and out/results.json
+    minicompress reproduce NAME       run a paper's reproduction (--quick, --seed(s), --data, --out)
+    minicompress reproduce all        run them all: a progress line each, then the scorecard;
+                                      out/results.json and out/<name>/report.md
+    minicompress results FILE         a results.json as the scorecard (--markdown: the README table)
     minicompress demo                 train LeNet-300-100 on the offline synthetic digits
     minicompress bench engine         our training step vs PyTorch's (if installed), as ratios
     minicompress bench curvature      second-order passes vs one gradient pass, as ratios
@@ -13,38 +15,31 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
+import inspect
 import json
+import shlex
 import sys
 import time
+import traceback
 from pathlib import Path
 
+from minicompress import __version__
 from minicompress.files import atomic_write
-
-# (command name, survey section, paper, module): what `list` shows and `reproduce` will run
-METHODS = [
-    ("skeletonization", "Pruning by sensitivity", "Mozer & Smolensky 1988", "mozer1988_skeletonization"),
-    ("karnin", "Pruning by sensitivity", "Karnin 1990", "karnin1990_sensitivity"),
-    ("obd", "Pruning by sensitivity", "LeCun, Denker & Solla 1989", "lecun1989_obd"),
-    ("data-free", "Pruning by redundancy", "Srinivas & Babu 2015", "srinivas2015_data_free"),
-    ("ssl", "Structured pruning", "Wen et al. 2016", "wen2016_ssl"),
-    ("magnitude", "Pruning in libraries", "Zhu & Gupta 2017 (TF-MOT, PyTorch)", "magnitude"),
-    ("gupta", "Quantization", "Gupta et al. 2015", "gupta2015_limited_precision"),
-    ("bfloat16", "Quantization", "bfloat16 (Kalamkar et al. 2019)", "bfloat16"),
-    ("denil", "Low-rank factorization", "Denil et al. 2013", "denil2013_predicting_parameters"),
-]
+from minicompress.report import (Claim, Report, merge_claims, read_results, scorecard, strict,
+                                 survey_table)
+from minicompress.reproductions import REPRODUCTIONS, find
 
 
 def cmd_list(args) -> int:
-    """``minicompress list``: every method by survey section, its file and status."""
-    rows = [("command", "survey section", "paper", "file", "status")]
-    for name, section, paper, module in METHODS:
-        full = f"minicompress.papers.{module}"
-        available = importlib.util.find_spec("minicompress.papers") is not None and \
-            importlib.util.find_spec(full) is not None
-        rows.append((name, section, paper, f"minicompress/papers/{module}.py",
-                     "available" if available else "planned"))
+    """``minicompress list``: every reproduction by survey section, its two files and status."""
+    rows = [("command", "survey section", "paper", "method", "experiments", "status")]
+    for entry in REPRODUCTIONS:
+        rows.append((entry.command, entry.section, entry.paper, f"papers/{entry.module}.py",
+                     f"reproductions/{entry.module}.py",
+                     "available" if available(entry.module) else "planned"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
@@ -52,61 +47,158 @@ def cmd_list(args) -> int:
 
 
 def available(module: str) -> bool:
-    """Does ``minicompress/papers/<module>.py`` exist?"""
-    return importlib.util.find_spec(f"minicompress.papers.{module}") is not None
+    """Does ``minicompress/reproductions/<module>.py`` exist?"""
+    return importlib.util.find_spec(f"minicompress.reproductions.{module}") is not None
 
 
-def run_one(name: str, module: str, args, out_dir: Path):
-    """Import a paper file and run its reproduction; returns (Report, seconds)."""
-    paper = importlib.import_module(f"minicompress.papers.{module}")
+def parse_seeds(text: str | None, first: int) -> list[int]:
+    """``--seeds``: "N" (N seeds from ``first``), "A-B" (A to B inclusive) or "A,B,C"."""
+    if text is None:
+        return [first]
+    try:
+        if "-" in text:
+            low, high = (int(t) for t in text.split("-"))
+            seeds = list(range(low, high + 1))
+        elif "," in text:
+            seeds = [int(t) for t in text.split(",")]
+        else:
+            seeds = list(range(first, first + int(text)))
+    except ValueError:
+        seeds = []
+    if not seeds or min(seeds) < 0:
+        raise ValueError(f"--seeds: expected N, A-B or A,B,C of non-negative seeds, got {text!r}")
+    return seeds
+
+
+def run_one(entry, args, seed: int, out_dir: Path, verbose: bool):
+    """Import a reproduction and run it for one seed; returns (Report, seconds)."""
+    module = importlib.import_module(f"minicompress.reproductions.{entry.module}")
+    options = dict(quick=args.quick, seed=seed, data=args.data, out_dir=out_dir,
+                   data_dir=args.data_dir, verify=not args.no_verify)
+    if "verbose" in inspect.signature(module.reproduce).parameters:
+        options["verbose"] = verbose
     start = time.perf_counter()
-    report = paper.reproduce(quick=args.quick, seed=args.seed, data=args.data, out_dir=out_dir,
-                             data_dir=args.data_dir, verify=not args.no_verify)
+    report = module.reproduce(**options)
     return report, time.perf_counter() - start
 
 
+def run_seeds(entry, args, seeds: list[int], out_dir: Path, verbose: bool) -> dict:
+    """Every seed of one reproduction; its entry of results.json (claims merged over seeds)."""
+    result = dict(section=entry.section, paper=entry.paper, module=entry.module, seeds=seeds,
+                  seconds=0.0, error=None, title="", data=args.data or "", rows=[], notes=[],
+                  figures=[], claims=[])
+    reports = []
+    for seed in seeds:
+        folder = out_dir / f"seed{seed}" if len(seeds) > 1 else out_dir
+        report, seconds = run_one(entry, args, seed, folder, verbose)
+        reports.append(report)
+        result["seconds"] += seconds
+        result["rows"] += [dict(seed=seed, **row) if len(seeds) > 1 else row for row in report.rows]
+        result["notes"] += [n for n in report.notes if n not in result["notes"]]
+        result["figures"] += [str(f) for f in report.figures]
+    result.update(title=reports[0].title, data=reports[0].data or result["data"],
+                  claims=[c.to_dict() for c in merge_claims([r.claims for r in reports])])
+    return result
+
+
 def cmd_reproduce(args) -> int:
-    """``minicompress reproduce NAME|all``: run reproductions; for all, a summary and results.json."""
+    """``minicompress reproduce NAME|all``: run reproductions; write report.md and results.json;
+    for all, one progress line per paper, then the scorecard."""
     out = Path(args.out or "out")
-    todo = [m for m in METHODS if args.name in ("all", m[0])]
-    if args.name != "all" and not available(todo[0][3]):
-        print(f"minicompress reproduce: {args.name} ({todo[0][3]}.py) is not implemented yet; "
-              f"`minicompress list` shows what is", file=sys.stderr)
+    seeds = parse_seeds(args.seeds, args.seed)
+    todo = list(REPRODUCTIONS) if args.name == "all" else [find(args.name)]
+    if args.name != "all" and not available(todo[0].module):
+        print(f"minicompress reproduce: {args.name} (reproductions/{todo[0].module}.py) is not "
+              f"implemented yet; `minicompress list` shows what is", file=sys.stderr)
         return 2
-    results = {}
-    for name, section, paper, module in todo:
-        if not available(module):
-            continue
+    todo = [entry for entry in todo if available(entry.module)]
+    everything = args.name == "all"
+    results = dict(minicompress=__version__, command=command_text(args), quick=args.quick,
+                   data=args.data or "", seeds=seeds, papers={})
+    start, failed = time.perf_counter(), 0
+    for i, entry in enumerate(todo, start=1):
+        folder = out / entry.command if everything or not args.out else out
+        folder.mkdir(parents=True, exist_ok=True)
+        if everything:
+            print(f"[{i}/{len(todo)}] {entry.command} ({entry.paper}) ...", end="", flush=True)
         try:
-            report, seconds = run_one(name, module, args, out / name if args.name == "all" or
-                                      not args.out else out)
-        except (ValueError, TypeError, OSError) as err:  # bad --data, missing files: say what to do
-            print(f"minicompress reproduce {name}: error: {err}", file=sys.stderr)
-            return 1
-        results[name] = dict(section=section, paper=paper, title=report.title, seconds=seconds,
-                             rows=report.rows, notes=report.notes,
-                             figures=[str(f) for f in report.figures])
-    if args.name == "all":
-        from minicompress.bench import print_table
+            if everything and not args.verbose:  # the paper's own output goes to its log
+                with open(folder / "log.txt", "w") as log, contextlib.redirect_stdout(log), \
+                        contextlib.redirect_stderr(log):
+                    result = run_seeds(entry, args, seeds, folder, verbose=False)
+            else:
+                result = run_seeds(entry, args, seeds, folder, verbose=True)
+        except (ValueError, TypeError, OSError) as err:
+            if not everything:  # bad --data, missing files: say what to do, in one line
+                print(f"minicompress reproduce {entry.command}: error: {err}", file=sys.stderr)
+                return 1
+            result = _failure(entry, seeds, err, folder)
+        except Exception as err:  # one paper's failure must not take the others down
+            if not everything:
+                raise
+            result = _failure(entry, seeds, err, folder)
+        failed += result["error"] is not None
+        results["papers"][entry.command] = result
+        write_report_md(result, folder / "report.md")
+        if everything:
+            print(" " + progress(result), flush=True)
+    results["seconds"] = time.perf_counter() - start
+    path = (out if everything else folder) / "results.json"
+    with atomic_write(path, "w") as f:
+        json.dump(strict(results), f, indent=1, allow_nan=False)
+    if everything:
         print()
-        print_table([dict(command=name, section=r["section"], paper=r["paper"], seconds=r["seconds"],
-                          rows=len(r["rows"]), figures=len(r["figures"]))
-                     for name, r in results.items()],
-                    "Summary" + (" (quick settings)" if args.quick else ""))
-        for name, result in results.items():
-            print(f"\n{name}: {result['title']}")
-            for note in result["notes"]:
-                print(f"  - {note}")
-        out.mkdir(parents=True, exist_ok=True)
-        with atomic_write(out / "results.json", "w") as f:
-            json.dump(results, f, indent=1, default=_plain)
-        print(f"\nwrote {out / 'results.json'} and the figures under {out}/")
+        print(scorecard(results))
+        print(f"\nwrote {path}; each paper's full table and claims in {out}/<name>/report.md")
+    return 1 if failed else 0
+
+
+def command_text(args) -> str:
+    """The command line that made a results file, as a user would type it."""
+    return "minicompress " + " ".join(shlex.quote(a) for a in sys.argv[1:]) \
+        if sys.argv[0].endswith("minicompress") else f"minicompress reproduce {args.name}"
+
+
+def _failure(entry, seeds, err: BaseException, folder: Path) -> dict:
+    """results.json's entry of a reproduction that raised; the traceback goes to its log."""
+    with open(folder / "log.txt", "a") as log:
+        traceback.print_exception(type(err), err, err.__traceback__, file=log)
+    return dict(section=entry.section, paper=entry.paper, module=entry.module, seeds=seeds,
+                seconds=0.0, error=f"{type(err).__name__}: {err}", title="", data="", rows=[],
+                notes=[], figures=[], claims=[])
+
+
+def progress(result: dict) -> str:
+    """The end of a paper's progress line: time and how its headline claims fared."""
+    if result["error"]:
+        return f"ERROR after {result['seconds']:.0f} s: {result['error']}"
+    headline = [c for c in result["claims"] if c["headline"]]
+    held = sum(c["holds"] for c in headline)
+    return f"{result['seconds']:.1f} s, {held} of {len(headline)} headline claims hold"
+
+
+def write_report_md(result: dict, path: Path) -> None:
+    """A paper's full table and all its claims as Markdown."""
+    report = Report(result["title"] or result["paper"], rows=result["rows"],
+                    figures=[Path(f) for f in result["figures"]], notes=result["notes"],
+                    claims=[Claim.from_dict(c) for c in result["claims"]], data=result["data"])
+    text = report.markdown()
+    if result["error"]:
+        text += f"\n**Error:** {result['error']} (traceback in log.txt)\n"
+    with atomic_write(path, "w") as f:
+        f.write(text)
+
+
+def cmd_results(args) -> int:
+    """``minicompress results FILE [--markdown]``: a results.json as the scorecard, or as the
+    README's survey table."""
+    try:
+        results = read_results(args.file)
+    except (OSError, ValueError) as err:
+        print(f"minicompress results: error: {err}", file=sys.stderr)
+        return 1
+    print(survey_table(results) if args.markdown else scorecard(results))
     return 0
-
-
-def _plain(value):
-    """JSON for NumPy scalars and arrays in reports."""
-    return value.tolist() if hasattr(value, "tolist") else str(value)
 
 
 def cmd_demo(args) -> int:
@@ -166,12 +258,20 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
     listing = commands.add_parser("list", help="the survey's methods by section, and their files")
     listing.set_defaults(func=cmd_list)
-    reproduce = commands.add_parser("reproduce", help="run one paper's reproduction")
-    reproduce.add_argument("name", choices=[m[0] for m in METHODS] + ["all"], metavar="NAME",
-                           help="one of: " + ", ".join(m[0] for m in METHODS) + ", or all")
+    names = [e.command for e in REPRODUCTIONS]
+    reproduce = commands.add_parser("reproduce", help="run one paper's reproduction, or all")
+    reproduce.add_argument("name", choices=names + ["all"], metavar="NAME",
+                           help="one of: " + ", ".join(names) + ", or all")
     reproduce.add_argument("--quick", action="store_true", help="the small, fast setting")
-    reproduce.add_argument("--seed", type=int, default=0)
-    reproduce.add_argument("--data", default=None, help="dataset (default: the paper's own)")
+    reproduce.add_argument("--seed", type=int, default=0, help="the seed (default 0)")
+    reproduce.add_argument("--seeds", default=None,
+                           help="several seeds: N (from --seed), A-B or A,B,C; claims say how "
+                                "many held")
+    reproduce.add_argument("--data", default=None,
+                           help="synth_digits, mnist, fashion_mnist or mnist_test_split "
+                                "(default: the paper's own)")
+    reproduce.add_argument("--verbose", action="store_true",
+                           help="for all: print every paper's output and full table as it runs")
     reproduce.add_argument("--out", default=None,
                            help="folder for figures (default: out/NAME; for all: out/, one folder each)")
     reproduce.add_argument("--data-dir", default=None,
@@ -179,6 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--no-verify", action="store_true",
                            help="read local data files whatever their checksum (known provenance only)")
     reproduce.set_defaults(func=cmd_reproduce)
+    results = commands.add_parser("results", help="print a results.json as the scorecard or "
+                                                   "the README's survey table")
+    results.add_argument("file", help="a results.json (e.g. minicompress/results/mnist.json)")
+    results.add_argument("--markdown", action="store_true", help="the README's survey table")
+    results.set_defaults(func=cmd_results)
     demo = commands.add_parser("demo", help="train LeNet-300-100 on the offline synthetic digits")
     demo.add_argument("--epochs", type=int, default=5)
     demo.add_argument("--n-train", type=int, default=20_000, help="training images (default 20,000)")

@@ -9,15 +9,8 @@ import numpy as np
 
 from minicompress import nn
 from minicompress.datasets import load
+from minicompress.models import lenet_300_100
 from minicompress.train import evaluate, fit
-
-
-def lenet_300_100(rng=None, dtype=np.float32) -> nn.Sequential:
-    """LeNet-300-100 (LeCun et al. 1998): 784-300-100-10, ReLU, on flattened 28×28 images."""
-    rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
-    return nn.Sequential(nn.Flatten(), nn.Linear(784, 300, rng=rng, dtype=dtype), nn.ReLU(),
-                         nn.Linear(300, 100, rng=rng, dtype=dtype), nn.ReLU(),
-                         nn.Linear(100, 10, rng=rng, dtype=dtype))
 
 
 def run(*, epochs: int = 5, n_train: int = 20_000, n_test: int = 5_000, seed: int = 0,

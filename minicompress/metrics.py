@@ -10,20 +10,22 @@ Three quantities are kept apart (ShrinkBench's convention, Blalock et al. 2020):
 Counts are of the *effective* values ``data * mask``: a masked entry and a weight that is
 exactly zero both count as zero. Functions take a Module, a Parameter or a list of Parameters.
 
-FLOPs convention: multiply-accumulates (MACs) of Linear and Conv2d layers for one example,
-one per weight per output position: Linear in·out, Conv2d c_out·c_in·kh·kw·oh·ow (MACs with the
-zero padding included). "Nonzero" MACs count only nonzero weights: nnz(W) per output position,
-i.e. the dense count times the layer's weight density. Bias additions, activations, pooling and
-the loss are not counted. (Some authors count 2 FLOPs per MAC; we do not.)
+FLOPs convention: multiply-accumulates (MACs) for one example, which every layer reports itself
+(``Module.macs(output_shape, nonzero)``): one per stored weight per output position, so Linear
+in·out, Conv2d c_out·c_in·kh·kw·oh·ow (the zero padding included), a factorized layer its two
+factors, a column-pruned or CSR convolution only what it stores. "Nonzero" MACs count only
+nonzero weights: nnz(W) per output position. Bias additions, activations, pooling and the loss
+are not counted. (Some authors count 2 FLOPs per MAC; we do not.)
 """
 from __future__ import annotations
 
 import io
+from itertools import accumulate
 
 import numpy as np
 
 from minicompress.bench import median_ms, print_table
-from minicompress.nn import Conv2d, Linear, Module, Parameter, Sequential
+from minicompress.nn import Module, Parameter, Sequential
 
 
 def count_params(model) -> int:
@@ -76,23 +78,19 @@ def flops(model: Module, input_shape: tuple) -> dict:
     Returns
     -------
     dict
-        ``dense`` and ``nonzero`` totals, and ``layers``: one dict per Linear/Conv2d with
-        name, dense, nonzero.
+        ``dense`` and ``nonzero`` totals, and ``layers``: one dict per layer that computes
+        (MACs > 0) with name, kind, dense, nonzero.
     """
-    layers = [dict(name=layer.name, dense=dense, nonzero=nonzero)
-              for layer, out_shape in _trace(model, input_shape) if isinstance(layer, (Linear, Conv2d))
-              for dense, nonzero in [_macs(layer, out_shape)]]
+    layers = [dict(name=layer.name, kind=type(layer).__name__, dense=dense, nonzero=nonzero)
+              for layer, out_shape in _trace(model, input_shape)
+              for dense, nonzero in [_macs(layer, out_shape)] if dense > 0]
     return dict(dense=sum(r["dense"] for r in layers), nonzero=sum(r["nonzero"] for r in layers),
                 layers=layers)
 
 
 def _macs(layer: Module, out_shape: tuple) -> tuple[int, int]:
-    """(dense, nonzero) MACs of one Linear/Conv2d given its output shape (1, o[, oh, ow])."""
-    if not isinstance(layer, (Linear, Conv2d)):
-        return 0, 0
-    positions = int(np.prod(out_shape[2:]))  # oh·ow for a conv, 1 for a Linear
-    w = layer.weight.value()
-    return w.size * positions, int(np.count_nonzero(w)) * positions
+    """(dense, nonzero) MACs of one layer given its output shape (1, o[, oh, ow])."""
+    return layer.macs(out_shape[1:]), layer.macs(out_shape[1:], nonzero=True)
 
 
 def latency(model: Module, x: np.ndarray, *, repeats: int = 20, warmup: int = 3) -> float:
@@ -102,6 +100,23 @@ def latency(model: Module, x: np.ndarray, *, repeats: int = 20, warmup: int = 3)
     and with whatever else runs.
     """
     return median_ms(lambda: model(x), repeats, warmup) / 1e3
+
+
+def latencies(models: dict, x: np.ndarray, layers=(), *, repeats: int, rounds: int) -> dict:
+    """``{name: {"network": ms, index: ms}}``: median milliseconds of each Sequential's forward
+    pass on ``x`` and of each of its ``layers`` (indices) on that layer's own input (``repeats``
+    timed runs after 2 warm-ups), models interleaved within each of ``rounds`` rounds (so a
+    drift in the machine's speed hits all alike), the median over rounds. For printing ratios
+    measured side by side, never for asserting."""
+    inputs = {name: list(accumulate(m.layers, lambda h, layer: layer(h), initial=x))
+              for name, m in models.items()}
+    times = {name: {} for name in models}
+    for _ in range(rounds):
+        for name, model in models.items():
+            calls = {"network": (model, x), **{i: (model[i], inputs[name][i]) for i in layers}}
+            for key, (f, h) in calls.items():
+                times[name].setdefault(key, []).append(median_ms(lambda: f(h), repeats, 2))
+    return {name: {k: float(np.median(v)) for k, v in t.items()} for name, t in times.items()}
 
 
 def summary(model: Module, input_shape: tuple) -> str:
@@ -130,12 +145,17 @@ def summary(model: Module, input_shape: tuple) -> str:
 
 def _trace(model: Module, input_shape: tuple):
     """(leaf layer, output shape) for each leaf, from a forward pass on one example of zeros."""
-    params = model.parameters()
-    dtype = params[0].data.dtype if params else np.float32
+    dtype = next((_weight_dtype(m) for m in _leaves(model) if _weight_dtype(m) is not None), np.float32)
     x = np.zeros((1, *tuple(input_shape)), dtype)
     for layer in _leaves(model):
         x = layer(x)
         yield layer, x.shape
+
+
+def _weight_dtype(layer: Module):
+    """The dtype a layer computes in: of its weight Parameter or array (a CSR matrix), if any."""
+    w = getattr(layer, "weight", None)
+    return getattr(w, "data", w).dtype if w is not None else None
 
 
 def _leaves(model: Module):

@@ -24,7 +24,8 @@ def test_counts_on_a_two_layer_mlp():
     assert metrics.compression_ratio(model[0].weight) == pytest.approx(2.0)
     f = metrics.flops(model, (4,))
     assert (f["dense"], f["nonzero"]) == (18, 6 + 6)
-    assert f["layers"] == [dict(name="0", dense=12, nonzero=6), dict(name="2", dense=6, nonzero=6)]
+    assert f["layers"] == [dict(name="0", kind="Linear", dense=12, nonzero=6),
+                           dict(name="2", kind="Linear", dense=6, nonzero=6)]
     assert metrics.storage_bits(model) == 23 * 32  # float32
     assert metrics.storage_bits(model, value_bits=8, index_bits=4) == 16 * 12
 
@@ -56,3 +57,21 @@ def test_summary_lists_every_layer_and_the_totals():
 def test_latency_is_a_positive_median():
     model = mlp()
     assert 0 < metrics.latency(model, np.ones((8, 4), np.float32), repeats=3, warmup=1) < 1.0
+
+
+def test_every_layer_reports_its_own_macs():
+    from minicompress.factorize import FactorizedLinear
+    from minicompress.pruning.lowered import ColumnConv2d, to_csr
+    rng = np.random.default_rng(0)
+    basis = rng.standard_normal((2, 16, 3))  # G = 2 groups, i = 16 inputs, k = 3 atoms
+    model = nn.Sequential(nn.Flatten(), FactorizedLinear(basis, 6, rng=rng), nn.ReLU(), nn.Linear(6, 2, rng=rng))
+    f = metrics.flops(model, (16,))
+    assert [(r["kind"], r["dense"]) for r in f["layers"]] == [("FactorizedLinear", 2 * 16 * 3 + 6 * 3),
+                                                              ("Linear", 12)]
+    conv = nn.Conv2d(2, 4, 3, rng=rng, dtype=np.float64)
+    conv.weight.data[:, 0] = 0  # the first input channel's 9 columns are dead
+    columns = ColumnConv2d.from_conv(conv)
+    assert columns.macs((4, 3, 3)) == 4 * 9 * 9 == conv.macs((4, 3, 3), nonzero=True)
+    assert conv.macs((4, 3, 3)) == 4 * 18 * 9
+    sparse = to_csr(nn.Sequential(conv))
+    assert metrics.flops(sparse, (2, 5, 5))["dense"] == np.count_nonzero(conv.weight.data) * 9

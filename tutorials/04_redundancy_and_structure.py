@@ -20,9 +20,10 @@ import numpy as np
 from minicompress import nn, pruning
 from minicompress.bench import median_ms, print_table
 from minicompress.datasets import load_train_test
-from minicompress.papers import srinivas2015_data_free as sb, wen2016_ssl as ssl
-from minicompress.papers.lenet5 import CONV1, CONV2, lenet5
-from minicompress.papers.lowered import macs, to_csr
+from minicompress.reproductions import srinivas2015_data_free as sb, wen2016_ssl as ssl
+from minicompress.metrics import flops
+from minicompress.models import CONV1, CONV2, lenet5
+from minicompress.pruning.lowered import to_csr
 from minicompress.train import evaluate, fit
 
 QUICK = os.environ.get("MINICOMPRESS_QUICK") == "1"
@@ -134,8 +135,8 @@ for index in (0, 3, 7, 9):
     pruning.prune(w, int(w.data.size - small[index].weight.data.size))
 batch = x_test[:256]
 models = {"dense": cnn, "SSL shrunk": small, "unstructured CSR": to_csr(same_nonzeros)}
-dense_macs = sum(r["macs"] for r in macs(cnn, (1, 28, 28)))
-rows = [dict(model=name, accuracy=100 * accuracy(m), macs_x=dense_macs / sum(r["macs"] for r in macs(m, (1, 28, 28))),
+dense_macs = flops(cnn, (1, 28, 28))["dense"]
+rows = [dict(model=name, accuracy=100 * accuracy(m), macs_x=dense_macs / flops(m, (1, 28, 28))["dense"],
              ms=median_ms(lambda: m(batch), 5 if QUICK else 20, 2)) for name, m in models.items()]
 for row in rows:
     row["speedup"] = rows[0]["ms"] / row["ms"]

@@ -18,8 +18,8 @@ import numpy as np
 
 from minicompress import nn
 from minicompress.datasets import load
-from minicompress.papers import denil2013_predicting_parameters as denil
-from minicompress.papers.factorized import FactorizedLinear
+from minicompress.reproductions import denil2013_predicting_parameters as denil
+from minicompress.factorize import FactorizedLinear
 from minicompress.train import evaluate, fit
 
 QUICK = os.environ.get("MINICOMPRESS_QUICK") == "1"

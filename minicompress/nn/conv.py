@@ -197,6 +197,12 @@ class Conv2d(Module):
         x_shape = self.cached("x_shape")
         return self._grad_input(g_t), self._col2im(rdcols, x_shape)
 
+    def macs(self, output_shape: tuple, nonzero: bool = False) -> int:
+        """c_out·c_in·kh·kw·oh·ow per example (the zero padding included; nnz(W)·oh·ow with
+        ``nonzero``); ``output_shape`` is (c_out, oh, ow)."""
+        w = self.weight.value()
+        return (int(np.count_nonzero(w)) if nonzero else w.size) * int(np.prod(output_shape[1:]))
+
     def config(self) -> dict:
         return dict(in_channels=self.in_channels, out_channels=self.out_channels,
                     kernel_size=list(self.kernel_size), stride=list(self.stride),

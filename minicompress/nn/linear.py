@@ -118,6 +118,11 @@ class Linear(Module):
             rg_in += g_out @ rW
         return g_out @ W, rg_in
 
+    def macs(self, output_shape: tuple, nonzero: bool = False) -> int:
+        """in·out per example (nnz(W) with ``nonzero``); bias additions are not counted."""
+        w = self.weight.value()
+        return int(np.count_nonzero(w)) if nonzero else w.size
+
     def config(self) -> dict:
         return dict(in_features=self.in_features, out_features=self.out_features,
                     bias=self.bias is not None, dtype=str(self.weight.data.dtype))

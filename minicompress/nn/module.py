@@ -82,6 +82,12 @@ class Module:
     def backward_r(self, g_out, rg_out, hv: dict, need_input: bool = True):
         raise self._no_rule("backward_r")
 
+    def macs(self, output_shape: tuple, nonzero: bool = False) -> int:
+        """Multiply-accumulates this layer performs for one example whose output has
+        ``output_shape`` (without the batch axis); with ``nonzero``, only those of nonzero
+        weights. Layers without weights (activations, pooling, reshapes) count 0."""
+        return 0
+
     def _no_rule(self, method: str) -> NotImplementedError:
         return NotImplementedError(
             f"{self.describe()} has no second-order rule {method}; implement {method} in "

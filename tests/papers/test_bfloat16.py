@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from minicompress.papers import bfloat16
+from minicompress.reproductions import kalamkar2019_bfloat16 as bfloat16
 from minicompress.quant import BFLOAT16, quantize_float
 
 NOISE = 100 * np.sqrt(2 * 0.25 / 1_000)

@@ -6,8 +6,8 @@ import pytest
 from minicompress import metrics, nn
 from minicompress.nn import curvature as cv
 from minicompress.nn.gradcheck import analytic_gradients, assert_close, check_gradients, numerical_hessian, numerical_hvp
-from minicompress.papers import denil2013_predicting_parameters as denil
-from minicompress.papers.factorized import FactorizedLinear
+from minicompress.reproductions import denil2013_predicting_parameters as denil
+from minicompress.factorize import FactorizedLinear
 
 from ..nn.curvature_reference import jacobian, lecun_loop, output_hessian
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from minicompress.papers import gupta2015_limited_precision as gupta
+from minicompress.reproductions import gupta2015_limited_precision as gupta
 from minicompress.quant import Quantize
 
 NOISE = 100 * np.sqrt(2 * 0.25 / 1_000)  # points: std of a difference of two error rates, n = 1,000

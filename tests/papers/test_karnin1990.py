@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 from minicompress import nn
-from minicompress.papers import karnin1990_sensitivity as karnin
-from minicompress.papers.karnin1990_sensitivity import (ShadowArray, brute_force_sensitivity, flat,
+from minicompress.reproductions import karnin1990_sensitivity as karnin
+from minicompress.papers.karnin1990_sensitivity import (ShadowArray, brute_force_sensitivity,
                                                         sensitivity_estimate, shadow_update)
+from minicompress.reproductions.experiment import flat
 from minicompress.train import fit
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from minicompress import nn
 from minicompress.nn import curvature
-from minicompress.papers import lecun1989_obd as obd
+from minicompress.reproductions import lecun1989_obd as obd
 
 
 def test_saliency_is_half_h_w_squared(rng):

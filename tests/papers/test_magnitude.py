@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 
 from minicompress import metrics, pruning
-from minicompress.papers import magnitude
-from minicompress.papers.magnitude import Config, lenet_300_100, prune_weights, small_dense_hidden
+from minicompress.reproductions import zhu2017_magnitude as magnitude
+from minicompress.models import lenet_300_100
+from minicompress.reproductions.zhu2017_magnitude import Config, prune_weights, small_dense_hidden
 
 
 def test_lenet_300_100_has_the_published_size():
@@ -17,7 +18,7 @@ def test_small_dense_has_at_most_the_given_weights_and_is_the_largest_such():
     h1, h2 = small_dense_hidden(26_620)
     weights = 784 * h1 + h1 * h2 + h2 * 10
     assert (h1, h2) == (33, 11) and weights <= 26_620
-    assert metrics.count_params(pruning.weights(lenet_300_100((h1, h2), rng=0))) == weights
+    assert metrics.count_params(pruning.weights(lenet_300_100(rng=0, hidden=(h1, h2)))) == weights
     bigger = 784 * (h1 + 1) + (h1 + 1) * round((h1 + 1) / 3) + round((h1 + 1) / 3) * 10
     assert bigger > 26_620
 

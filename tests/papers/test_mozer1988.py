@@ -6,9 +6,9 @@ import pytest
 
 from minicompress import nn
 from minicompress.nn.gradcheck import assert_close, check_gradients, numerical_gradient
-from minicompress.papers import mozer1988_skeletonization as mozer
-from minicompress.papers.gated import Gate, gate, gates, trainable, ungate
-from minicompress.papers.mozer1988_skeletonization import (LinearError, RelevanceTracker,
+from minicompress.reproductions import mozer1988_skeletonization as mozer
+from minicompress.pruning.gates import Gate, gate, gates, trainable, ungate
+from minicompress.reproductions.mozer1988_skeletonization import (LinearError, RelevanceTracker,
                                                            ema, relevance_estimate, remove_unit,
                                                            skeletonize, true_relevance)
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from minicompress import metrics, nn
-from minicompress.papers import srinivas2015_data_free as sb
-from minicompress.papers.srinivas2015_data_free import (Merge, knee, merge_neurons, merge_sequence,
+from minicompress.reproductions import srinivas2015_data_free as sb
+from minicompress.reproductions.srinivas2015_data_free import (Merge, knee, merge_neurons, merge_sequence,
                                                         pairwise_saliency, weight_sets)
 
 F64 = dict(dtype=np.float64)

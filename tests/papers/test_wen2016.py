@@ -7,9 +7,10 @@ import pytest
 
 from minicompress import nn
 from minicompress.nn.gradcheck import check_gradients, numerical_gradient
-from minicompress.papers import wen2016_ssl as ssl
-from minicompress.papers.lowered import ColumnConv2d, CSRConv2d, CSRLinear, macs, to_csr
-from minicompress.papers.wen2016_ssl import (GroupLasso, GroupTerm, group_lasso, group_lasso_grad,
+from minicompress.reproductions import wen2016_ssl as ssl
+from minicompress.metrics import flops
+from minicompress.pruning.lowered import ColumnConv2d, CSRConv2d, CSRLinear, to_csr
+from minicompress.reproductions.wen2016_ssl import (GroupLasso, GroupTerm, group_lasso, group_lasso_grad,
                                              group_norms, group_shrink, shrink_structured, ssl_terms,
                                              survivors, zero_small_groups)
 
@@ -151,7 +152,7 @@ def test_groups_at_zero_are_removed_and_the_outputs_are_unchanged(rng):
     assert isinstance(small[3], ColumnConv2d) and len(small[3].columns) == 4 * 9 - 2
     assert small[0].weight.shape == (4, 2, 3, 3) and small[7].weight.shape == (6, 20)
     # by hand: 4·2·9 weights × 12·12 positions + 5·34 × 4·4 + 6·20 + 3·6
-    assert [r["macs"] for r in macs(small, (2, 14, 14))] == [10_368, 2_720, 120, 18]
+    assert [r["dense"] for r in flops(small, (2, 14, 14))["layers"]] == [10_368, 2_720, 120, 18]
     assert survivors(model) == [
         dict(layer="0", filters=4, of_filters=6, channels=2, of_channels=2, columns=18, of_columns=18),
         dict(layer="3", filters=5, of_filters=5, channels=4, of_channels=6, columns=34, of_columns=54)]
@@ -190,7 +191,7 @@ def test_csr_layers_compute_the_same_and_are_inference_only(rng):
     x = rng.standard_normal((3, 2, 14, 14))
     np.testing.assert_allclose(sparse(x), model(x), rtol=0, atol=1e-12)
     assert isinstance(sparse[3], CSRConv2d) and isinstance(sparse[9], CSRLinear)
-    assert [r["macs"] for r in macs(sparse, (2, 14, 14))] == [
+    assert [r["dense"] for r in flops(sparse, (2, 14, 14))["layers"]] == [
         int(np.count_nonzero(model[i].weight.data)) * p for i, p in ((0, 144), (3, 16), (7, 1), (9, 1))]
     with pytest.raises(NotImplementedError, match="inference only"):
         sparse[3].backward(np.zeros((3, 5, 4, 4)))

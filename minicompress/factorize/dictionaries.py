@@ -1,4 +1,4 @@
-"""Denil et al. (2013)'s math: kernels, kernel ridge predictors, dictionaries, the truncated SVD,
+"""Denil et al. (2013)'s dictionaries: kernels, kernel ridge predictors, dictionaries,
 and the sizes (atoms, rank, dense width) that hold a given share of the parameters.
 
 Index conventions: i input feature (a pixel), o output feature (a hidden unit), k atom, G column
@@ -127,23 +127,7 @@ def column_basis(kind: str, n_inputs: int, n_atoms: int, n_groups: int = 1, *, r
     return np.stack([kernel_ridge_predictor(kernel, a, ridge) for a in alphas]), alphas
 
 
-def truncated_svd(W: np.ndarray, rank: int):
-    """W (o, i) ≈ left @ rightᵀ with left = U_r Σ_r (o, r), right = V_r (i, r): the best
-    rank-r approximation in the Frobenius norm (Eckart–Young), with error √(Σ_{j>r} σ_j²).
-
-    Returns left, right and all singular values σ (descending)."""
-    if not 1 <= rank <= min(W.shape):
-        raise ValueError(f"truncated_svd: rank must be in [1, {min(W.shape)}], got {rank!r}")
-    u, s, vt = np.linalg.svd(W, full_matrices=False)
-    return u[:, :rank] * s[:rank], vt[:rank].T, s
-
-
 def reconstruct(W: np.ndarray, U: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """Each feature (row of W (o, i)) predicted from its values at α: Ŵ = W_{·α} Uᵀ, the paper's
     w = U_α w_α for every row at once."""
     return W[:, check_alpha(alpha, W.shape[1])] @ U.T
-
-
-def relative_error(W: np.ndarray, W_hat: np.ndarray) -> float:
-    """‖W − Ŵ‖_F / ‖W‖_F."""
-    return float(np.linalg.norm(W - W_hat) / np.linalg.norm(W))

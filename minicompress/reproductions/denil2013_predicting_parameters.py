@@ -10,9 +10,9 @@ only W_α is learned; with a dictionary that encodes prior knowledge (a smooth k
 grid), learning a small fraction of the weights reaches the full network's accuracy.
 
 Equations (the paper's notation; its equation numbers could not be checked against the PDF here,
-so none are quoted; the math is in :mod:`minicompress.papers.dictionaries`):
+so none are quoted; the math is in :mod:`minicompress.factorize.dictionaries`):
   W = U_α W_α, U_α (n_v × |α|) fixed, W_α (|α| × n_h) learned; in the engine's layout
-      W (o, i) = V Uᵀ per column group (:class:`minicompress.papers.factorized.FactorizedLinear`).
+      W (o, i) = V Uᵀ per column group (:class:`minicompress.factorize.FactorizedLinear`).
   Kernel ridge regression: U_α = K_{·α} (K_{αα} + λI)⁻¹, K a kernel matrix over the inputs: the
       squared-exponential kernel k(p, q) = exp(−‖p − q‖²/2ℓ²) on pixel coordinates, or the
       empirical covariance of the layer's inputs where they have no spatial structure.
@@ -32,7 +32,7 @@ the dictionary's kind (PAPERS.md card 7), whence also ℓ = 1 px and λ = 1e-3. 
 experiment adds the learned change W − W0 (W0 regenerable from the seed) beside W itself, and
 uses λ = 0.1 there: a trained W keeps its white-noise initialization, which no predictor recovers.
 
-Run: ``python -m minicompress.papers.denil2013_predicting_parameters [--quick] [--seed 0]
+Run: ``python -m minicompress.reproductions.denil2013_predicting_parameters [--quick] [--seed 0]
 [--data mnist --data-dir DIR [--no-verify]]`` (or ``minicompress reproduce denil``).
 
 Measured (test error %, seeds 0-2, mean ± std; CPU time single-threaded):
@@ -69,12 +69,14 @@ import numpy as np
 
 from minicompress import nn
 from minicompress.metrics import count_params
-from minicompress.papers.dictionaries import (
+from minicompress.factorize.dictionaries import (
     DICTIONARIES, atoms_for_fraction, check_alpha, check_kind, column_basis, empirical_kernel,
     equal_count_width, kernel_ridge_predictor, low_rank_for_fraction, mlp_count, pixel_coordinates,
-    random_alpha, reconstruct, relative_error, se_kernel, truncated_svd)
-from minicompress.papers.factorized import FactorizedLinear
-from minicompress.report import Report, command_line, save_figure, say
+    random_alpha, reconstruct, se_kernel)
+from minicompress.factorize.svd import relative_error, truncated_svd
+from minicompress.factorize.linear import FactorizedLinear
+from minicompress.report import Report
+from minicompress.reproductions.experiment import command_line, save_figure, say
 from minicompress.rng import as_rng
 from minicompress.train import evaluate, fit
 

@@ -29,7 +29,7 @@ digits is what runs here. Optimizer state (none for plain SGD) and the softmax s
 subnormals are kept (IEEE; TPUs flush them). The pure 16-bit recipes round the weight updates
 in 16 bits but compute the gradient itself with float32 accumulation.
 
-Run: ``minicompress reproduce bfloat16 [--quick]`` or ``python -m minicompress.papers.bfloat16
+Run: ``minicompress reproduce bfloat16 [--quick]`` or ``python -m minicompress.reproductions.kalamkar2019_bfloat16
 [--quick] [--data mnist --data-dir DIR]``. Quick run (synthetic digits, 8,000 training and 1,000
 test images, MLP 784-128-128-10, 4 epochs, lr 0.1 and 0.01, seed 0; about 6 s of CPU), measured
 test error at lr 0.01: fp32 70.9%, bf16 mixed 70.9%, bf16 SR updates 70.0%, bf16 RNE updates
@@ -52,7 +52,8 @@ import numpy as np
 
 from minicompress import nn
 from minicompress.quant import BFLOAT16, FLOAT16, QuantizedOptimizer, Quantizer, quantize_model
-from minicompress.report import Report, command_line, save_figure
+from minicompress.report import Report
+from minicompress.reproductions.experiment import command_line, save_figure
 from minicompress.train import fit
 
 # name: (format of matmul inputs and of stored weights, weight rounding or None for fp32 master)

@@ -31,7 +31,7 @@ passes no error (the derivative of saturation): without it everything in ⟨2, 1
 collapses (PAPERS.md card 6f). Synthetic digits by default; real MNIST with ``--data mnist``.
 
 Run: ``minicompress reproduce gupta [--quick]`` or ``python -m
-minicompress.papers.gupta2015_limited_precision [--quick] [--data mnist --data-dir DIR]``.
+minicompress.reproductions.gupta2015_limited_precision [--quick] [--data mnist --data-dir DIR]``.
 Quick run (synthetic digits, 4,000 training and 1,000 test images, MLP 784-128-128-10, 5 epochs,
 seed 0; about 5 s of CPU), measured test error: float32 26.3%; RN ⟨8,8⟩ 51.0% (98.8% of updates
 lost), ⟨6,10⟩ 28.4%, ⟨2,14⟩ 29.4%; SR 25.9%, 26.5%, 30.6%. The SR ⟨2,14⟩ gap (+4.3 points, with
@@ -54,7 +54,8 @@ import numpy as np
 
 from minicompress import nn
 from minicompress.quant import FixedPoint, QuantizedOptimizer, Quantizer, quantize_model
-from minicompress.report import Report, command_line, save_figure
+from minicompress.report import Report
+from minicompress.reproductions.experiment import command_line, save_figure
 from minicompress.train import fit
 
 ROUNDING_NAMES = {"nearest": "RN", "stochastic": "SR"}

@@ -28,7 +28,7 @@ from scipy.special import softmax
 
 from minicompress.nn import Linear, Module, MSELoss, Parameter, Sequential
 from minicompress.nn.checks import check_grad_out, check_input, positive_int
-from minicompress.pruning import remove_units
+from minicompress.pruning.surgery import remove_units
 
 ERRORS = ("linear", "quadratic")
 
@@ -123,7 +123,7 @@ def require_gates(model: Module, who: str) -> list[Gate]:
     """:func:`gates`, or an error naming ``who`` if the model has none."""
     if not (layers := gates(model)):
         raise ValueError(f"{who}: the model has no Gate layers; wrap it with "
-                         f"minicompress.papers.gated.gate(model) first")
+                         f"minicompress.pruning.gates.gate(model) first")
     return layers
 
 

@@ -27,9 +27,9 @@ another, a standard approximation of the prox of the sum. "subgradient", the pap
 amplitude about η λ, hence the authors' code zeroes weights below 1e-4 after each update. Then
 groups whose norm fell below a threshold are zeroed and held by masks, the model is fine-tuned
 without the regularizer and shrunk (:func:`shrink_structured`): dead filters, channels and
-neurons go, dead shape columns turn a Conv2d into a :class:`~minicompress.papers.lowered.ColumnConv2d`.
+neurons go, dead shape columns turn a Conv2d into a :class:`~minicompress.pruning.lowered.ColumnConv2d`.
 
-Reproduction (the paper's LeNet experiment): LeNet-5 (:mod:`minicompress.papers.lenet5`) trained
+Reproduction (the paper's LeNet experiment): LeNet-5 (:mod:`minicompress.models`) trained
 to convergence, then SSL (filter, channel and shape groups on both convolutions, two strengths λ:
 the accuracy–speed trade-off), zeroing, fine-tuning, surgery. Reported: surviving filters,
 channels and shape columns per layer, conv and total MACs, test accuracy vs the baseline and the
@@ -43,7 +43,7 @@ and filter + shape separately (``Config(variants=...)`` runs those); the strengt
 latency of whole layers in NumPy (im2col included), not of the GEMM alone as in the paper; the
 unstructured model is not fine-tuned.
 
-Run: ``python -m minicompress.papers.wen2016_ssl [--quick] [--data mnist_test_split --data-dir
+Run: ``python -m minicompress.reproductions.wen2016_ssl [--quick] [--data mnist_test_split --data-dir
 DIR]`` or ``minicompress reproduce ssl``.
 
 Expected quick run (4,000 synthetic training digits, 2,000 test, seed 0, λ = 0.2; 16 s on 2
@@ -88,9 +88,12 @@ from pathlib import Path
 import numpy as np
 
 from minicompress import nn, pruning
-from minicompress.papers.lenet5 import CONV1, CONV2, FC1, FC2, lenet5, load_data, over_seeds, pm, train
-from minicompress.papers.lowered import ColumnConv2d, latencies, macs, same_nonzeros, to_csr
-from minicompress.report import Report, command_line, save_figure, say
+from minicompress.models import CONV1, CONV2, FC1, FC2, lenet5
+from minicompress.reproductions.experiment import load_data, over_seeds, pm, train_lenet as train
+from minicompress.metrics import flops, latencies
+from minicompress.pruning.lowered import ColumnConv2d, same_nonzeros, to_csr
+from minicompress.report import Report
+from minicompress.reproductions.experiment import command_line, save_figure, say
 from minicompress.train import evaluate
 
 # kind: (weight dimensions, axes summed over for one group's norm); conv W (N, C, M, K), fc W (out, in)
@@ -268,7 +271,7 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, ou
               verbose: bool = True) -> Report:
     """Train LeNet-5, run every SSL variant, shrink, time; print the table, write the figure.
 
-    ``data``: see :func:`~minicompress.papers.lenet5.load_data`, e.g. "mnist_test_split" with
+    ``data``: see :func:`~minicompress.reproductions.experiment.load_data`, e.g. "mnist_test_split" with
     ``data_dir``. Latencies are measured in this process, on the same batch, models interleaved;
     they depend on the machine and its load.
     """
@@ -305,18 +308,18 @@ def _one_seed(cfg: Config, seed: int, train_set, test_set, verbose: bool) -> dic
         out["variants"][name] = dict(
             shrunk_accuracy=accuracy(small), unstructured_accuracy=accuracy(unstructured),
             max_output_difference=float(np.abs(small(x) - model(x)).max()),
-            survivors=survivors(model), macs=macs(small, (1, 28, 28)),
+            survivors=survivors(model), macs=flops(small, (1, 28, 28))["layers"],
             weights=[model[i].weight.value().copy() for i in (CONV1, CONV2)],
             times=latencies({"dense": baseline, "shrunk": small, "csr": to_csr(unstructured)}, x,
                             (CONV1, CONV2, FC1, FC2), repeats=cfg.latency_repeats, rounds=cfg.latency_rounds))
-    return dict(out, dense_macs=macs(baseline, (1, 28, 28)),
+    return dict(out, dense_macs=flops(baseline, (1, 28, 28))["layers"],
                 dense_weights=[baseline[i].weight.data.copy() for i in (CONV1, CONV2)])
 
 
 def _summarize(runs: list[dict], cfg: Config, data: str) -> Report:
     """The table (baseline, then per variant the shrunk SSL model and the CSR model) and the claims."""
     mean, std = (lambda v: float(np.mean(v))), (lambda v: float(np.std(v)))
-    total = lambda layers, first=None: sum(m["macs"] for m in layers[:first])  # MACs of the first layers
+    total = lambda layers, first=None: sum(m["dense"] for m in layers[:first])  # MACs of the first layers
     base = [r["baseline"] for r in runs]
     rows = [dict(model="dense baseline", accuracy=mean(base), std=std(base),
                  ms=mean([v["times"]["dense"]["network"] for r in runs for v in r["variants"].values()]))]

@@ -14,21 +14,19 @@ even be built. Unstructured sparsity leaves the shapes alone and scatters zeros.
                    sparse × dense). Inference only.
 ``CSRLinear``      a Linear layer with a CSR weight matrix. Inference only.
 
-``macs(model, input_shape)`` counts multiply-accumulates per example of all of these and of the
-engine's Linear/Conv2d: one per stored weight (dense) or per nonzero (CSR) per output position,
-the convention of :func:`minicompress.metrics.flops`. ``same_nonzeros`` builds the unstructured
-model to compare with, ``latencies`` measures what each model buys.
+Each layer reports its own multiply-accumulates (``macs``): one per stored weight (dense) or
+per nonzero (CSR) per output position, the convention of :func:`minicompress.metrics.flops`.
+``same_nonzeros`` builds the unstructured model to compare with; what each model buys is
+measured by :func:`minicompress.metrics.latencies`.
 """
 from __future__ import annotations
 
 import copy
-from itertools import accumulate
 
 import numpy as np
 import scipy.sparse
 
 from minicompress import nn, pruning
-from minicompress.bench import median_ms
 from minicompress.nn.checks import check_grad_out, check_input, pair
 from minicompress.nn.im2col import conv_output_size, im2col
 
@@ -148,6 +146,11 @@ class ColumnConv2d(nn.Module):
             gp[channels, i:i + sh * oh:sh, j:j + sw * ow:sw] += dcols[rows]
         return gp[:, ph:ph + x_shape[2], pw:pw + x_shape[3]].transpose(3, 0, 1, 2).copy()
 
+    def macs(self, output_shape: tuple, nonzero: bool = False) -> int:
+        """o·k′·oh·ow per example: only the kept columns are multiplied."""
+        w = self.weight.value()
+        return (int(np.count_nonzero(w)) if nonzero else w.size) * int(np.prod(output_shape[1:]))
+
     def extra_repr(self) -> str:
         full = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
         return (f"{self.in_channels} -> {self.out_channels}, kernel={self.kernel_size}, "
@@ -183,6 +186,10 @@ class CSRConv2d(nn.Module):
     def grad_input(self, g_out):
         raise NotImplementedError(f"{self.describe()} is for inference only")
 
+    def macs(self, output_shape: tuple, nonzero: bool = False) -> int:
+        """nnz(W)·oh·ow per example: a sparse product multiplies only the stored entries."""
+        return self.weight.nnz * int(np.prod(output_shape[1:]))
+
     def extra_repr(self) -> str:
         return f"{self.in_channels} -> {self.out_channels}, kernel={self.kernel_size}, nnz={self.weight.nnz}"
 
@@ -207,6 +214,10 @@ class CSRLinear(nn.Module):
     def grad_input(self, g_out):
         raise NotImplementedError(f"{self.describe()} is for inference only")
 
+    def macs(self, output_shape: tuple, nonzero: bool = False) -> int:
+        """nnz(W) per example."""
+        return self.weight.nnz
+
     def extra_repr(self) -> str:
         return f"{self.in_features} -> {self.out_features}, nnz={self.weight.nnz}"
 
@@ -217,28 +228,6 @@ def to_csr(model: nn.Sequential) -> nn.Sequential:
     return nn.Sequential(*(swap[type(m)](m) if type(m) in swap else m for m in model.layers))
 
 
-def macs(model: nn.Sequential, input_shape: tuple) -> list[dict]:
-    """Multiply-accumulates per example of each layer with weights: name, kind, macs.
-
-    Linear/Conv2d count every weight (masked or zero ones included), ColumnConv2d its kept
-    columns, the CSR layers their nonzeros; each times the number of output positions.
-    """
-    first = next(m.weight for m in model.layers if getattr(m, "weight", None) is not None)
-    x = np.zeros((1, *input_shape), first.data.dtype if isinstance(first, nn.Parameter) else first.dtype)
-    rows = []
-    for layer in model.layers:
-        x = layer(x)
-        if isinstance(layer, (nn.Linear, nn.Conv2d, ColumnConv2d)):
-            stored = layer.weight.data.size
-        elif isinstance(layer, (CSRLinear, CSRConv2d)):
-            stored = layer.weight.nnz
-        else:
-            continue
-        rows.append(dict(name=layer.name, kind=type(layer).__name__,
-                         macs=int(stored * np.prod(x.shape[2:]))))
-    return rows
-
-
 def same_nonzeros(dense: nn.Sequential, like: nn.Sequential, layers) -> nn.Sequential:
     """A copy of ``dense`` magnitude-pruned, layer by layer (``layers``: indices), to as many
     nonzero weights as ``like``'s matching layer holds (unstructured sparsity at equal nonzeros)."""
@@ -247,17 +236,3 @@ def same_nonzeros(dense: nn.Sequential, like: nn.Sequential, layers) -> nn.Seque
         w = model[index].weight
         pruning.prune(w, int(w.data.size - np.count_nonzero(like[index].weight.value())))
     return model
-
-
-def latencies(models: dict, x: np.ndarray, layers, *, repeats: int, rounds: int) -> dict:
-    """``{name: {"network": ms, index: ms}}``: median milliseconds of each model's forward pass on
-    ``x`` and of each of its ``layers`` on that layer's own input (``repeats`` timed runs after 2
-    warm-ups), models interleaved within each of ``rounds`` rounds, the median over rounds."""
-    inputs = {name: list(accumulate(m.layers, lambda h, layer: layer(h), initial=x)) for name, m in models.items()}
-    times = {name: {} for name in models}
-    for _ in range(rounds):
-        for name, model in models.items():
-            calls = {"network": (model, x), **{i: (model[i], inputs[name][i]) for i in layers}}
-            for key, (f, h) in calls.items():
-                times[name].setdefault(key, []).append(median_ms(lambda: f(h), repeats, 2))
-    return {name: {k: float(np.median(v)) for k, v in t.items()} for name, t in times.items()}

@@ -80,7 +80,8 @@ from minicompress import nn
 from minicompress.datasets import load_train_test
 from minicompress.nn import curvature
 from minicompress.pruning import global_prune
-from minicompress.report import Report, command_line, save_figure
+from minicompress.report import Report
+from minicompress.reproductions.experiment import command_line, save_figure
 from minicompress.train import evaluate, fit
 
 

@@ -113,6 +113,13 @@ class FactorizedLinear(Module):
         U, V = self.basis_value(), self.coefficients.value()
         return np.concatenate([V[rows] @ U[g].T for g, rows in enumerate(self.groups)])
 
+    def macs(self, output_shape: tuple, nonzero: bool = False) -> int:
+        """G·i·k for the codes z = x U_g plus o·k for y = z V_gᵀ, per example (nonzero entries
+        of U and V only, with ``nonzero``)."""
+        U, V = self.basis_value(), self.coefficients.value()
+        count = np.count_nonzero if nonzero else np.size
+        return int(count(U) + count(V))
+
     # ----- forward and backward -------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
         check_input(self, x, "ni", {1: self.in_features}, self.coefficients.data.dtype, finite=True)

@@ -31,7 +31,7 @@ parameters, masked model / shrunk model); TF-MOT keeps weights tied with its thr
 exact counts (ties by flat index); plain SGD with momentum, no learning-rate decay, no dropout;
 Zhu & Gupta's own networks (InceptionV3, MobileNet, LSTMs) are out of reach.
 
-Run: ``python -m minicompress.papers.magnitude [--quick] [--seed 0] [--data mnist --data-dir DIR]``
+Run: ``python -m minicompress.reproductions.zhu2017_magnitude [--quick] [--seed 0] [--data mnist --data-dir DIR]``
 (or ``minicompress reproduce magnitude``).
 
 Expected quick run (10,000 synthetic training digits, 2,000 test, one seed, seed 0; about 10 s on
@@ -59,7 +59,9 @@ from pathlib import Path
 import numpy as np
 
 from minicompress import metrics, nn, pruning
-from minicompress.report import Report, command_line, save_figure, say
+from minicompress.models import lenet_300_100
+from minicompress.report import Report
+from minicompress.reproductions.experiment import command_line, save_figure, say
 from minicompress.rng import as_rng
 from minicompress.train import evaluate, fit
 
@@ -91,14 +93,6 @@ class Config:
     def quick(cls) -> "Config":
         return cls(n_train=10_000, n_test=2_000, epochs=10, finetune_epochs=2, schedule_epochs=4,
                    seeds=1, latency_repeats=15)
-
-
-def lenet_300_100(hidden=(300, 100), rng=None, dtype=np.float32) -> nn.Sequential:
-    """784 → hidden... → 10 with ReLU, taking (n, 1, 28, 28) images."""
-    rng, sizes, layers = as_rng(rng), (784, *hidden, 10), [nn.Flatten()]
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers += [nn.Linear(a, b, rng=rng, dtype=dtype)] + ([nn.ReLU()] if i < len(hidden) else [])
-    return nn.Sequential(*layers)
 
 
 def small_dense_hidden(nonzero_weights: int, ratio: float = 3.0) -> tuple[int, int]:
@@ -169,12 +163,12 @@ def _one_seed(cfg: Config, seed: int, train_set, test_set, verbose: bool) -> dic
         return model
 
     def copy_of(model):
-        new = lenet_300_100(cfg.hidden, rng=0)
+        new = lenet_300_100(rng=0, hidden=cfg.hidden)
         new.load_state_dict(model.state_dict())
         return new
 
     say("magnitude", verbose, "dense training")
-    dense = train(lenet_300_100(cfg.hidden, rng=rng), cfg.epochs, cfg.lr)
+    dense = train(lenet_300_100(rng=rng, hidden=cfg.hidden), cfg.epochs, cfg.lr)
     out = dict(dense=test(dense), sweep={}, curve=[])
     for method in METHODS:  # experiment 1
         for c in cfg.compressions:
@@ -201,7 +195,7 @@ def _one_seed(cfg: Config, seed: int, train_set, test_set, verbose: bool) -> dic
     nonzero = metrics.count_nonzero(pruning.weights(gradual))  # experiment 3
     out["small_hidden"] = small_dense_hidden(nonzero)
     say("magnitude", verbose, f"small dense {out['small_hidden']} with {nonzero} weights, trained as long")
-    small = train(lenet_300_100(out["small_hidden"], rng=rng), cfg.epochs + cfg.schedule_epochs, cfg.lr)
+    small = train(lenet_300_100(rng=rng, hidden=out["small_hidden"]), cfg.epochs + cfg.schedule_epochs, cfg.lr)
     out["small_dense"] = test(small)
     out["small_weights"] = metrics.count_params(pruning.weights(small))
     out["large_sparse_weights"] = nonzero

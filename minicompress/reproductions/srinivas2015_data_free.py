@@ -24,7 +24,7 @@ h(c·W·x) = c·h(W·x) for c > 0: each weight set scaled to unit norm, its norm
 outgoing weights, so a duplicate W_j = c·W_i merges exactly, a_i ← a_i + c·a_j.
 
 Reproduction (the paper's MNIST experiment): the 500 hidden neurons of an MLP 784-500-10 and of
-LeNet-5's fc 800→500 (:mod:`minicompress.papers.lenet5`), trained with Caffe's weight decay 5e-4,
+LeNet-5's fc 800→500 (:mod:`minicompress.models`), trained with Caffe's weight decay 5e-4,
 removed without fine-tuning by (i) saliency + surgery, (ii) the same without surgery, (iii)
 random, (iv) the smallest ‖W_j‖, (v) the normalized option: test accuracy vs the fraction
 removed, the largest fraction within 1 point of dense, and what the data-free knee picks.
@@ -34,7 +34,7 @@ test images of the MNIST test set); short SGD training (the paper started from C
 LeNet); ReLU after the convolutions; the saliency and knee rule as summarised above and in the
 project's paper card, not checked against the PDF.
 
-Run: ``python -m minicompress.papers.srinivas2015_data_free [--quick] [--data mnist_test_split
+Run: ``python -m minicompress.reproductions.srinivas2015_data_free [--quick] [--data mnist_test_split
 --data-dir DIR]`` or ``minicompress reproduce data-free``.
 
 Expected quick run (5,000 synthetic training digits, 2,000 test, seed 0; 9 s on 2 idle cores,
@@ -77,9 +77,11 @@ from pathlib import Path
 import numpy as np
 
 from minicompress import metrics, nn
-from minicompress.papers.lenet5 import FC1, lenet5, load_data, over_seeds, pm, train
+from minicompress.models import FC1, lenet5
+from minicompress.reproductions.experiment import load_data, over_seeds, pm, train_lenet as train
 from minicompress.pruning import remove_units
-from minicompress.report import Report, command_line, save_figure, say
+from minicompress.report import Report
+from minicompress.reproductions.experiment import command_line, save_figure, say
 from minicompress.rng import as_rng
 
 METHODS = ("saliency + surgery", "saliency, no surgery", "random", "smallest norm",
@@ -266,7 +268,7 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, ou
               verbose: bool = True) -> Report:
     """Train, prune by every method at every fraction (no fine-tuning), print, plot.
 
-    ``data``: see :func:`~minicompress.papers.lenet5.load_data`, e.g. "mnist_test_split" with
+    ``data``: see :func:`~minicompress.reproductions.experiment.load_data`, e.g. "mnist_test_split" with
     ``data_dir`` (``verify=False`` for unofficial copies). The data are the same for every seed;
     seeds change the initialization and the batch order.
     """

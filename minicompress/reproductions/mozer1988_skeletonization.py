@@ -9,7 +9,7 @@ removes unit i); the error lost without the unit is its relevance, estimated fro
 pass as −∂E/∂α_i at α = 1 with the *linear* error, smoothed over training sweeps. Train to
 criterion, delete the least relevant unit, retrain, repeat: a large network trimmed down learns
 more reliably than the small one trained from the start, and what is left is easier to read.
-The gates, the linear error, ρ̂ and ρ are in :mod:`minicompress.papers.gated`; here the method.
+The gates, the linear error, ρ̂ and ρ are in :mod:`minicompress.pruning.gates`; here the method.
 
 Equations. The paper's equations are unnumbered and could not be checked against the PDF here;
 the tags name the step of the method as the secondary sources describe it (Reed & Marks,
@@ -45,7 +45,7 @@ gating off the most relevant half of the pixels leaves 38.7%, a random half 69.8
 ρ̂ with the true input relevance 0.84 at the final weights, 0.56 for the running average (it
 lags behind weights that still move). Full run: about 150 s of CPU.
 
-Run: ``python -m minicompress.papers.mozer1988_skeletonization [--quick] [--seed 0]`` (or
+Run: ``python -m minicompress.reproductions.mozer1988_skeletonization [--quick] [--seed 0]`` (or
 ``minicompress reproduce skeletonization``). Quick run, seed 0 (about 15 s of one core): rule
 unit first in 95% of 20 nets (quadratic error: 45%); |ρ̂ quadratic|/|ρ̂ linear| 1.00 after the
 first sweep, 0.059 at convergence; multiplexer failures of 20: 6 from scratch, 1 by relevance,
@@ -63,13 +63,15 @@ import numpy as np
 from minicompress import nn
 from minicompress.datasets import load, load_train_test
 from minicompress.nn.checks import positive_int
-from minicompress.papers.gated import (ERRORS, LinearError, RelevanceTracker, ema, error_function, gate,
+from minicompress.pruning.gates import (ERRORS, LinearError, RelevanceTracker, ema, error_function, gate,
                                        gates, relevance_estimate, remove_unit, require_gates, trainable,
                                        true_relevance)
-from minicompress.papers.sensitivity_stats import (assemble, criterion_met, deletion_accuracy, figure, flat,
-                                                   iqr, mean, median, pct, row, sigmoid_mlp, spearman,
+from minicompress.reproductions.experiment import (assemble, criterion_met, deletion_accuracy, figure, flat,
+                                                   iqr, mean, median, pct, row, spearman,
                                                    std, train_to_criterion)
-from minicompress.report import Report, command_line, save_figure, say, verdict
+from minicompress.models import sigmoid_mlp
+from minicompress.report import Report
+from minicompress.reproductions.experiment import command_line, save_figure, say, verdict
 from minicompress.rng import as_rng
 from minicompress.train import evaluate, fit
 

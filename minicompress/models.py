@@ -1,0 +1,71 @@
+"""The networks that several papers and tutorials share, defined once.
+
+``mlp``            any fully connected ReLU network on flattened images, e.g. 784-500-10
+``lenet_300_100``  LeCun et al. (1998): 784-300-100-10, ReLU (magnitude pruning, Karnin, the demo)
+``lenet5``         LeNet-5 as Caffe ships it for MNIST (Srinivas & Babu 2015, Wen et al. 2016)
+``sigmoid_mlp``    the small sigmoid nets of the 1988–1990 papers: 4-2-1, 2-4-1, 6-8-1, ...
+
+LeNet-5, for a (n, 1, 28, 28) input:
+
+    conv 20@5×5 → ReLU → max-pool 2 → conv 50@5×5 → ReLU → max-pool 2 → fc 800→500 → ReLU → fc 500→10
+
+shapes (n, 20, 24, 24) → (n, 20, 12, 12) → (n, 50, 8, 8) → (n, 50, 4, 4) → (n, 800) → (n, 500) →
+(n, 10); 431,080 parameters, 2.29 M multiply-accumulates per image, 82% of them in the
+convolutions and 93% of the parameters in the first fc layer. Deviation: a ReLU follows each
+convolution (Caffe's ``lenet_train_test.prototxt`` has none there; a modern default, and the one
+``minicompress bench`` times).
+
+Every builder takes ``rng`` (a Generator, an int seed or None) and ``dtype``; the weights are
+drawn layer by layer in order, so the same seed gives the same network.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minicompress import nn
+from minicompress.rng import as_rng
+
+# indices of LeNet-5's layers with parameters, in ``lenet5()``'s Sequential
+CONV1, CONV2, FC1, FC2 = 0, 3, 7, 9
+
+
+def mlp(sizes, *, rng=None, dtype=np.float32, activation=nn.ReLU) -> nn.Sequential:
+    """Flatten → Linear(sizes[0], sizes[1]) → activation → … → Linear(sizes[-2], sizes[-1]).
+
+    Takes images (n, 1, 28, 28) or vectors (n, sizes[0]); no activation after the last layer
+    (its outputs are logits).
+    """
+    rng, layers = as_rng(rng), [nn.Flatten()]
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b, rng=rng, dtype=dtype))
+        if i < len(sizes) - 2:
+            layers.append(activation())
+    return nn.Sequential(*layers)
+
+
+def lenet_300_100(rng=None, dtype=np.float32, *, hidden=(300, 100)) -> nn.Sequential:
+    """LeNet-300-100 (LeCun et al. 1998): 784-300-100-10 with ReLU, 266,610 parameters;
+    ``hidden`` gives other widths (the small dense baselines of equal size)."""
+    return mlp((784, *hidden, 10), rng=rng, dtype=dtype)
+
+
+def lenet5(rng=None, dtype=np.float32) -> nn.Sequential:
+    """LeNet-5 (Caffe's MNIST variant, with ReLUs after the convolutions), taking (n, 1, 28, 28)."""
+    rng = as_rng(rng)
+    return nn.Sequential(
+        nn.Conv2d(1, 20, 5, rng=rng, dtype=dtype), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(20, 50, 5, rng=rng, dtype=dtype), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(800, 500, rng=rng, dtype=dtype), nn.ReLU(),
+        nn.Linear(500, 10, rng=rng, dtype=dtype))
+
+
+def sigmoid_mlp(sizes, *, init_scale: float | None = None, rng=None, dtype=np.float32) -> nn.Sequential:
+    """Linear + Sigmoid layers of the given sizes, e.g. (4, 2, 1); weights and biases from
+    U(−init_scale, init_scale), or the engine's default U(±1/√fan_in) if None."""
+    rng, layers = as_rng(rng), []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        linear = nn.Linear(a, b, rng=rng, dtype=dtype)
+        for p in linear.parameters() if init_scale is not None else ():
+            p.data = rng.uniform(-init_scale, init_scale, p.shape).astype(dtype)
+        layers += [linear, nn.Sigmoid()]
+    return nn.Sequential(*layers)

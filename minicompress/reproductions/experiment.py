@@ -1,0 +1,188 @@
+"""What the reproductions share: the command line, data, progress, statistics, the training
+recipes that several papers use, and figures.
+
+Running     :func:`command_line` (every ``python -m minicompress.reproductions.<file>``),
+            :func:`load_data` (the one loader: every dataset name the CLI documents), :func:`say`.
+Statistics  mean, std, median, iqr, pct, spearman, :func:`pm` ("mean ± std"), :func:`over_seeds`;
+            they return NaN where there is nothing to report (no values, fewer than two for a
+            spread, a constant ranking).
+Recipes     :func:`train_lenet` (Caffe's LeNet solver), :func:`train_to_criterion` (the small
+            sigmoid nets of 1988–1990, full-batch to a margin), :func:`deletion_accuracy`.
+Figures     :func:`figure` (matplotlib imported only when drawing), :func:`save_figure`.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from minicompress import nn, pruning
+from minicompress.files import atomic_write
+from minicompress.pruning.gates import trainable
+from minicompress.report import Report
+from minicompress.train import fit
+
+DATASETS = ("synth_digits", "mnist", "fashion_mnist", "mnist_test_split")
+
+
+# ----- running ------------------------------------------------------------------------------------
+def command_line(reproduce, doc: str, argv=None) -> Report:
+    """``python -m minicompress.reproductions.<file>``: the options every reproduction shares,
+    then its ``reproduce``. ``doc`` is the module docstring (its first paragraph describes it)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="the small, fast setting")
+    parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    parser.add_argument("--data", default=None, help=", ".join(DATASETS) + " (default synth_digits)")
+    parser.add_argument("--data-dir", default=None, help="folder with the dataset's files")
+    parser.add_argument("--no-verify", action="store_true",
+                        help="read local files whatever their checksum (known provenance only)")
+    parser.add_argument("--out", default=None, help="folder for the figures")
+    args = parser.parse_args(argv)
+    return reproduce(quick=args.quick, seed=args.seed, data=args.data, out_dir=args.out,
+                     data_dir=args.data_dir, verify=not args.no_verify)
+
+
+def say(tag: str, verbose: bool, text: str) -> None:
+    """Progress of a long reproduction on stderr, as ``[tag] text`` (nothing if not verbose)."""
+    if verbose:
+        print(f"[{tag}] {text}", file=sys.stderr, flush=True)
+
+
+def verdict(holds: bool) -> str:
+    """How a Report note states a checked claim."""
+    return "holds" if holds else "does NOT hold"
+
+
+def load_data(tag: str, cfg, data, out_dir, data_dir, verify: bool) -> tuple:
+    """(data name, output folder, train set, test set): ``data`` ("synth_digits" by default, or
+    any name :func:`minicompress.datasets.load_train_test` knows) with cfg.n_train and cfg.n_test
+    examples; the folder (default out/<tag>) is created."""
+    from minicompress.datasets import load_train_test  # imported here: no work at import time
+    data = data or "synth_digits"
+    out_dir = Path(out_dir or Path("out") / tag)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return (data, out_dir, *load_train_test(data, n_train=cfg.n_train, n_test=cfg.n_test,
+                                            data_dir=data_dir, verify=verify))
+
+
+# ----- statistics ---------------------------------------------------------------------------------
+def over_seeds(ok) -> str:
+    """A claim checked in every seed: "holds", or in how many seeds it does not."""
+    ok = list(ok)
+    return "holds" if all(ok) else f"does NOT hold in {len(ok) - sum(ok)} of {len(ok)} seeds"
+
+
+def pm(values, spec: str = ".2f", scale: float = 1) -> str:
+    """"mean ± std" of ``values`` times ``scale`` (a "+" in ``spec`` signs the mean only)."""
+    return f"{scale * np.mean(values):{spec}} ± {scale * np.std(values):{spec.lstrip('+')}}"
+
+
+def flat(arrays) -> np.ndarray:
+    """The arrays of a list (one per parameter or gate) raveled and concatenated, in order."""
+    return np.concatenate([np.asarray(a).ravel() for a in arrays])
+
+
+def row(experiment: str, method: str, measure: str, value, spread=np.nan, n=None) -> dict:
+    """One number of the report (the experiments measure different things: one row each)."""
+    return dict(experiment=experiment, method=method, measure=measure, value=float(value),
+                spread=float(spread), n="" if n is None else int(n))
+
+
+def pct(flags) -> float:
+    """The percentage of true flags, 100·count/n (one rounding)."""
+    return float(100 * np.sum(flags) / np.size(flags)) if np.size(flags) else np.nan
+
+
+def mean(values) -> float:
+    return float(np.mean(values)) if len(values) else np.nan
+
+
+def std(values) -> float:
+    """Population std over nets or seeds; NaN for fewer than two (no spread to report)."""
+    return float(np.std(values)) if len(values) > 1 else np.nan
+
+
+def median(values) -> float:
+    return float(np.median(values)) if len(values) else np.nan
+
+
+def iqr(values) -> float:
+    return float(np.subtract(*np.percentile(values, [75, 25]))) if len(values) else np.nan
+
+
+def spearman(a, b) -> float:
+    """Spearman's rank correlation; NaN if either side is constant (no ranking to compare)."""
+    from scipy.stats import spearmanr  # imported here: scipy.stats takes a while to import
+    a, b = np.asarray(a), np.asarray(b)
+    if a.size < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan")
+    return float(spearmanr(a, b)[0])
+
+
+
+# ----- recipes ------------------------------------------------------------------------------------
+def train_lenet(model, train_set, cfg, rng, *, epochs: int, lr: float, verbose: bool = True,
+                wrap=None, decay_last: int = 0) -> nn.Sequential:
+    """Caffe's LeNet solver: SGD with momentum 0.9, weight decay cfg.weight_decay, batches of
+    cfg.batch_size; the last ``decay_last`` epochs at lr/10; ``wrap`` wraps the optimizer."""
+    opt = nn.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=cfg.weight_decay)
+    decay = lambda record: setattr(opt, "lr", lr / 10) if record["epoch"] == epochs - decay_last else None
+    fit(model, nn.SoftmaxCrossEntropy(), wrap(opt) if wrap else opt, *train_set, epochs=epochs,
+        batch_size=cfg.batch_size, rng=rng, verbose=verbose, on_epoch=decay if decay_last else None)
+    return model
+
+
+def criterion_met(model, x, target, margin: float) -> bool:
+    """Is every output within ``margin`` of its target?"""
+    return bool(np.abs(model(x) - target).max() < margin)
+
+
+def train_to_criterion(model, x, target, *, lr: float, momentum: float, margin: float,
+                       max_epochs: int, on_step=None) -> tuple[int, bool]:
+    """Full-batch gradient descent on Σ(t − o)² (gates, if any, left alone) until every output is
+    within ``margin`` of its target, or ``max_epochs``. Returns (epochs run, criterion met); zero
+    epochs if the criterion already holds."""
+    if criterion_met(model, x, target, margin):
+        return 0, True
+    history = fit(model, nn.MSELoss(reduction="sum"), nn.SGD(trainable(model), lr=lr, momentum=momentum),
+                  x, target, epochs=max_epochs, batch_size=len(x), shuffle=False, verbose=False,
+                  on_step=on_step, on_epoch=lambda record: criterion_met(model, x, target, margin))
+    return len(history), criterion_met(model, x, target, margin)
+
+
+def deletion_accuracy(model, params_of, scores, amount, accuracy) -> float:
+    """``accuracy(copy)`` of a copy of ``model`` whose lowest-scoring entries of
+    ``params_of(copy)`` are deleted, one global ranking, no retraining; ``amount`` is a count
+    or a fraction (as for :func:`minicompress.pruning.global_prune`), ``scores`` aligned with
+    ``params_of(model)``. ``model`` itself is left unchanged."""
+    pruned = copy.deepcopy(model)
+    if amount:
+        pruning.global_prune(params_of(pruned), amount, scores)
+    return accuracy(pruned)
+
+
+# ----- figures ------------------------------------------------------------------------------------
+def figure(width: float, height: float):
+    """A matplotlib Figure with constrained layout (matplotlib imported only when drawing)."""
+    from matplotlib.figure import Figure
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def save_figure(fig, path) -> Path:
+    """Write a matplotlib ``Figure`` as a PNG (100 dpi), atomically; return the path."""
+    path = Path(path)
+    with atomic_write(path) as stream:
+        fig.savefig(stream, format="png", dpi=100)
+    return path
+
+
+def assemble(title: str, experiments: list[dict], figures: list) -> Report:
+    """The Report of ``experiments`` (dicts with "rows" and "notes", in order), printed."""
+    report = Report(title, [r for e in experiments for r in e["rows"]],
+                    notes=[n for e in experiments for n in e["notes"]])
+    report.figures += figures
+    print(report.table())
+    return report
