@@ -4,6 +4,9 @@
 ``lenet_300_100``  LeCun et al. (1998): 784-300-100-10, ReLU (magnitude pruning, Karnin, the demo)
 ``lenet5``         LeNet-5 as Caffe ships it for MNIST (Srinivas & Babu 2015, Wen et al. 2016)
 ``sigmoid_mlp``    the small sigmoid nets of the 1988–1990 papers: 4-2-1, 2-4-1, 6-8-1, ...
+``obd_mlp``        Optimal Brain Damage's regime: 14×14 digits, 196-40-10 tanh (tanh outputs)
+``obd_cnn``        the same regime with a 5×5 shared-weight convolution: conv 8@5×5 - tanh -
+                   avg-pool 2 - fc 200→10 (tanh outputs)
 
 LeNet-5, for a (n, 1, 28, 28) input:
 
@@ -69,3 +72,22 @@ def sigmoid_mlp(sizes, *, init_scale: float | None = None, rng=None, dtype=np.fl
             p.data = rng.uniform(-init_scale, init_scale, p.shape).astype(dtype)
         layers += [linear, nn.Sigmoid()]
     return nn.Sequential(*layers)
+
+
+def obd_mlp(rng=None, dtype=np.float32, *, hidden: int = 40, tanh_outputs: bool = True) -> nn.Sequential:
+    """196-hidden-10 with tanh units on 14×14 images (n, 1, 14, 14); tanh outputs (for ±1 targets
+    and squared error, as LeCun et al. 1989) unless ``tanh_outputs=False`` (logits)."""
+    rng = as_rng(rng)
+    layers = [nn.Flatten(), nn.Linear(196, hidden, rng=rng, dtype=dtype), nn.Tanh(),
+              nn.Linear(hidden, 10, rng=rng, dtype=dtype)]
+    return nn.Sequential(*layers, *([nn.Tanh()] if tanh_outputs else []))
+
+
+def obd_cnn(rng=None, dtype=np.float32, *, channels: int = 8, tanh_outputs: bool = True) -> nn.Sequential:
+    """conv ``channels``@5×5 → tanh → avg-pool 2 → fc (channels·25 → 10) on 14×14 images:
+    (n, 1, 14, 14) → (n, c, 10, 10) → (n, c, 5, 5) → (n, 10); tanh outputs unless
+    ``tanh_outputs=False``."""
+    rng = as_rng(rng)
+    layers = [nn.Conv2d(1, channels, 5, rng=rng, dtype=dtype), nn.Tanh(), nn.AvgPool2d(2), nn.Flatten(),
+              nn.Linear(channels * 25, 10, rng=rng, dtype=dtype)]
+    return nn.Sequential(*layers, *([nn.Tanh()] if tanh_outputs else []))

@@ -79,6 +79,7 @@ from matplotlib.figure import Figure
 from minicompress import nn
 from minicompress.datasets import load_train_test
 from minicompress.nn import curvature
+from minicompress.models import obd_cnn, obd_mlp
 from minicompress.pruning import global_prune
 from minicompress.report import Report
 from minicompress.reproductions.experiment import command_line, save_figure
@@ -156,16 +157,10 @@ def unmask(model) -> None:
 def build(kind: str, config: Config, rng) -> nn.Sequential:
     """MLP 196-40-10 or a small CNN (conv 5×5 - tanh - avgpool 2 - fc), on 14×14 inputs; tanh
     outputs for the squared-error objective, logits for cross-entropy."""
+    tanh_outputs = config.objective == "mse"
     if kind == "mlp":
-        layers = [nn.Flatten(), nn.Linear(196, config.hidden, rng=rng), nn.Tanh(),
-                  nn.Linear(config.hidden, 10, rng=rng)]
-    else:
-        c = config.channels
-        layers = [nn.Conv2d(1, c, 5, rng=rng), nn.Tanh(), nn.AvgPool2d(2), nn.Flatten(),
-                  nn.Linear(c * 25, 10, rng=rng)]
-    if config.objective == "mse":
-        layers.append(nn.Tanh())
-    return nn.Sequential(*layers)
+        return obd_mlp(rng, hidden=config.hidden, tanh_outputs=tanh_outputs)
+    return obd_cnn(rng, channels=config.channels, tanh_outputs=tanh_outputs)
 
 
 def objective(config: Config):
