@@ -28,8 +28,8 @@ from pathlib import Path
 
 from minicompress import __version__
 from minicompress.files import atomic_write
-from minicompress.report import (Claim, Report, merge_claims, read_results, scorecard, strict,
-                                 survey_table)
+from minicompress.report import (Claim, Report, merge_claims, merge_results, read_results, scorecard,
+                                 strict, survey_table)
 from minicompress.reproductions import REPRODUCTIONS, find
 
 
@@ -190,13 +190,21 @@ def write_report_md(result: dict, path: Path) -> None:
 
 
 def cmd_results(args) -> int:
-    """``minicompress results FILE [--markdown]``: a results.json as the scorecard, or as the
-    README's survey table."""
+    """``minicompress results FILE... [--markdown] [--merge OUT]``: results.json files as the
+    scorecard, or as the README's survey table; ``--merge`` writes them as one file (papers in
+    registry order, each keeping the command that made it)."""
     try:
-        results = read_results(args.file)
+        results = merge_results([read_results(f) for f in args.files])
     except (OSError, ValueError) as err:
         print(f"minicompress results: error: {err}", file=sys.stderr)
         return 1
+    if args.merge:
+        order = [e.command for e in REPRODUCTIONS]
+        results["papers"] = dict(sorted(results["papers"].items(),
+                                        key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
+        with atomic_write(args.merge, "w") as f:
+            json.dump(strict(results), f, indent=1, allow_nan=False)
+        print(f"wrote {args.merge} ({len(results['papers'])} papers)", file=sys.stderr)
     print(survey_table(results) if args.markdown else scorecard(results))
     return 0
 
@@ -281,8 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.set_defaults(func=cmd_reproduce)
     results = commands.add_parser("results", help="print a results.json as the scorecard or "
                                                    "the README's survey table")
-    results.add_argument("file", help="a results.json (e.g. minicompress/results/mnist.json)")
+    results.add_argument("files", nargs="+", metavar="FILE",
+                         help="results.json files (e.g. minicompress/results/mnist.json)")
     results.add_argument("--markdown", action="store_true", help="the README's survey table")
+    results.add_argument("--merge", metavar="OUT", default=None,
+                         help="write the files' papers into one results.json")
     results.set_defaults(func=cmd_results)
     demo = commands.add_parser("demo", help="train LeNet-300-100 on the offline synthetic digits")
     demo.add_argument("--epochs", type=int, default=5)

@@ -53,7 +53,7 @@ def test_merge_adds_up_seeds_and_holds_only_if_every_run_held():
 
 
 def results(error=None):
-    paper = dict(section="Pruning", paper="A & B 1990", title="t", data="synth_digits", error=error,
+    paper = dict(section="Pruning", paper="A & B 1990", title="t", data="synth_digits", error=error, seeds=[0],
                  claims=[claim(True).to_dict(), claim(False, key="p.y", headline=False).to_dict()])
     return dict(command="minicompress reproduce all --quick", seeds=[0], data="", papers=dict(ab=paper))
 
@@ -69,10 +69,22 @@ def test_scorecard_lists_headline_claims_and_counts_the_others():
 def test_survey_table_has_one_row_per_paper():
     table = survey_table(results())
     rows = [line for line in table.splitlines() if line.startswith("| Pruning")]
-    assert rows == ["| Pruning | A & B 1990 | `ab` | x is below y: 1.0 | 1/1 |"]
+    assert rows == ["| Pruning | A & B 1990 | `ab.py` | `ab` | synth_digits, 1 | x is below y: 1.0 | 1/1 |"]
 
 
 def test_markdown_report_holds_claims_notes_and_rows():
     text = Report("T", rows=[dict(a=1.23456, b="x|y")], notes=["note"], claims=[claim(True)]).markdown()
     assert text.startswith("# T") and "| x is below y | yes | holds | 1.0 | Fig. 1 |" in text
     assert "- note" in text and "| 1.235 | x\\|y |" in text
+
+
+def test_merge_results_keeps_each_papers_command_and_refuses_duplicates():
+    from minicompress.report import merge_results
+    a, b = results(), results()
+    b["papers"] = dict(cd=b["papers"]["ab"])
+    b["command"] = "minicompress reproduce cd"
+    merged = merge_results([a, b])
+    assert list(merged["papers"]) == ["ab", "cd"]
+    assert merged["papers"]["cd"]["command"] == "minicompress reproduce cd"
+    with pytest.raises(ValueError, match="more than one"):
+        merge_results([a, a])
