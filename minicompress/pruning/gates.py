@@ -11,11 +11,9 @@ the units of every hidden layer are gated; :func:`ungate` folds the gates back i
 can delete units for real (:func:`remove_unit` does both and gates the result again).
 :func:`gate_gradients` gives ∂E/∂α for every gate without disturbing the weights' gradients.
 
-The relevance of a unit is measured through its gate, with Mozer & Smolensky's linear error
-(:class:`LinearError`): the estimate ρ̂_i = −∂E/∂α_i from one backward pass
-(:func:`relevance_estimate`), and the true ρ_i = E(α_i = 0) − E(α_i = 1) by brute force
-(:func:`true_relevance`); :class:`RelevanceTracker` keeps the 0.8/0.2 running average of ρ̂
-during training (:func:`ema`). See :mod:`minicompress.papers.mozer1988_skeletonization`.
+Mozer & Smolensky's relevance of a unit (the estimate ρ̂_i = −∂E/∂α_i with their linear
+error, the true ρ_i = E(α_i = 0) − E(α_i = 1), the 0.8/0.2 average, the trimming loop) is built
+on these gates in :mod:`minicompress.papers.mozer1988_skeletonization`.
 
 Index conventions: n batch, i unit.
 """
@@ -24,13 +22,10 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-from scipy.special import softmax
 
-from minicompress.nn import Linear, Module, MSELoss, Parameter, Sequential
+from minicompress.nn import Linear, Module, Parameter, Sequential
 from minicompress.nn.checks import check_grad_out, check_input, positive_int
 from minicompress.pruning.surgery import remove_units
-
-ERRORS = ("linear", "quadratic")
 
 
 class Gate(Module):
@@ -160,125 +155,6 @@ def remove_unit(model: Sequential, gate_index: int, unit: int) -> Sequential:
     plain = ungate(model)
     producer = [i for i, l in enumerate(plain.layers) if isinstance(l, Linear)][gate_index - 1]
     return gate(remove_units(plain, producer, np.delete(np.arange(units), unit)))
-
-
-# ----- relevance: the linear error, the estimate ρ̂, the true ρ, the running average -----------
-class LinearError:
-    """E^l = Σ |t − o| over every entry; ``backward()`` = ∂E^l/∂o = sign(o − t) (0 where o = t).
-
-    The error Mozer & Smolensky use for relevance (not for training). Same protocol as the
-    engine's losses: ``forward(output, target) -> float``, then ``backward()``.
-
-    With ``softmax=True`` the outputs are logits z of a network trained with
-    ``SoftmaxCrossEntropy`` and the error is measured on the probabilities o = softmax(z), so
-    ∂E^l/∂z = o ⊙ (s − Σ_c o_c s_c) with s = sign(o − t) (the softmax Jacobian applied to s).
-    Targets are then one-hot rows (``nn.one_hot``).
-    """
-
-    reduction = "sum"
-
-    def __init__(self, softmax: bool = False):
-        self.softmax, self.cache = softmax, {}
-
-    def __call__(self, output: np.ndarray, target: np.ndarray) -> float:
-        return self.forward(output, target)
-
-    def forward(self, output: np.ndarray, target: np.ndarray) -> float:
-        if not isinstance(target, np.ndarray) or target.shape != output.shape:
-            raise ValueError(f"LinearError: target must be an array of the output's shape "
-                             f"{output.shape}, got {getattr(target, 'shape', type(target).__name__)}")
-        output = softmax(output, axis=1) if self.softmax else output
-        self.cache.update(diff=output - target.astype(output.dtype, copy=False), output=output)
-        return float(np.abs(self.cache["diff"]).sum(dtype=np.float64))
-
-    def backward(self) -> np.ndarray:
-        if "diff" not in self.cache:
-            raise RuntimeError("LinearError: backward called before forward")
-        s, o = np.sign(self.cache["diff"]), self.cache["output"]
-        return o * (s - (o * s).sum(axis=1, keepdims=True)) if self.softmax else s
-
-
-def error_function(error):
-    """The error relevance is measured with: "linear" (Σ|t − o|), "quadratic" (Σ(t − o)²), or
-    an error object with ``forward(output, target)`` and ``backward()`` (e.g.
-    ``LinearError(softmax=True)``), returned as it is."""
-    if error in ERRORS:
-        return LinearError() if error == "linear" else MSELoss(reduction="sum")
-    if callable(getattr(error, "forward", None)) and callable(getattr(error, "backward", None)):
-        return error
-    raise ValueError(f"error: expected one of {ERRORS} or an object with forward and backward, "
-                     f"got {error!r}")
-
-
-def relevance_estimate(model: Sequential, x: np.ndarray, target: np.ndarray,
-                       error="linear") -> list[np.ndarray]:
-    """ρ̂_i = −∂E/∂α_i at the current gates, one backward pass, for every gate of ``model``.
-
-    Parameters
-    ----------
-    model : Sequential
-        A gated model (see :func:`gate`).
-    x : (n, ...) inputs;  target : (n, k) targets of the same shape as the outputs.
-    error : "linear", "quadratic" or an error object (see :func:`error_function`)
-
-    Returns
-    -------
-    list of float64 arrays, one per Gate (input gate first), shape (units,).
-    The parameters' ``grad`` are left as they were.
-    """
-    layers = require_gates(model, "relevance_estimate")
-    return [-g for g in gate_gradients(model, error_function(error), x, target, layers)]
-
-
-def true_relevance(model: Sequential, x: np.ndarray, target: np.ndarray,
-                   error="linear") -> list[np.ndarray]:
-    """ρ_i = E(α_i = 0) − E(α_i = 1) by brute force: one forward pass per unit.
-
-    Same arguments and layout as :func:`relevance_estimate`; every α is restored.
-    """
-    layers, loss = require_gates(model, "true_relevance"), error_function(error)
-    base, out = loss(model(x), target), []
-    for g in layers:
-        rho = np.zeros(g.units)
-        for i in range(g.units):
-            saved, g.alpha.data[i] = g.alpha.data[i], 0
-            rho[i] = loss(model(x), target) - base
-            g.alpha.data[i] = saved
-        out.append(rho)
-    return out
-
-
-def ema(average: np.ndarray, new: np.ndarray, decay: float = 0.8) -> np.ndarray:
-    """The exponentially decaying average decay·average + (1 − decay)·new   [M&S: averaging]."""
-    if not 0.0 <= decay < 1.0:
-        raise ValueError(f"ema: decay must be in [0, 1), got {decay!r}")
-    return decay * average + (1.0 - decay) * new
-
-
-class RelevanceTracker:
-    """ρ̂ kept during training: call it after every optimizer step (``fit(..., on_step=tracker)``).
-
-    Starts from the estimate at the current weights, then ρ̂ ← decay·ρ̂ + (1 − decay)·(−∂E/∂α)
-    with E measured on the fixed (x, target), at every ``every``-th step (1: every step, which is
-    every sweep in full-batch training, as in the paper). ``relevance``: a list aligned with the gates.
-    """
-
-    def __init__(self, model, x, target, error="linear", decay: float = 0.8, every: int = 1):
-        ema(0.0, 0.0, decay)  # checks decay
-        self.decay, self.every = decay, positive_int(every, "RelevanceTracker", "every")
-        self.model, self.x, self.target, self._loss = model, x, target, error_function(error)
-        # looked up once: the tracker runs after every step
-        self._layers, self._params = require_gates(model, "RelevanceTracker"), model.parameters()
-        self.relevance = self.estimate()
-
-    def estimate(self) -> list[np.ndarray]:
-        """−∂E/∂α at the current weights (what :func:`relevance_estimate` returns)."""
-        return [-g for g in gate_gradients(self.model, self._loss, self.x, self.target,
-                                           self._layers, self._params)]
-
-    def __call__(self, step: int = 0) -> None:
-        if step % self.every == 0:
-            self.relevance = [ema(r, n, self.decay) for r, n in zip(self.relevance, self.estimate())]
 
 
 def _flat_copy(model: Sequential, who: str) -> Sequential:

@@ -91,6 +91,15 @@ def row(experiment: str, method: str, measure: str, value, spread=np.nan, n=None
                 spread=float(spread), n="" if n is None else int(n))
 
 
+def value_of(rows, experiment: str, method: str, measure: str, key: str = "value"):
+    """``key`` of the first of ``rows`` (made by :func:`row`) with this experiment, method and
+    measure; NaN if there is none (a claim on it then does not hold)."""
+    for r in rows:
+        if (r.get("experiment"), r.get("method"), r.get("measure")) == (experiment, method, measure):
+            return r.get(key, np.nan)
+    return np.nan
+
+
 def pct(flags) -> float:
     """The percentage of true flags, 100·count/n (one rounding)."""
     return float(100 * np.sum(flags) / np.size(flags)) if np.size(flags) else np.nan
@@ -177,12 +186,3 @@ def save_figure(fig, path) -> Path:
     with atomic_write(path) as stream:
         fig.savefig(stream, format="png", dpi=100)
     return path
-
-
-def assemble(title: str, experiments: list[dict], figures: list) -> Report:
-    """The Report of ``experiments`` (dicts with "rows" and "notes", in order), printed."""
-    report = Report(title, [r for e in experiments for r in e["rows"]],
-                    notes=[n for e in experiments for n in e["notes"]])
-    report.figures += figures
-    print(report.table())
-    return report

@@ -1,59 +1,40 @@
-"""Karnin's sensitivity: estimate, during ordinary training, what deleting each weight would cost.
+"""Karnin's shadow-array sensitivity (1990): does Ŝ rank the weights like the true sensitivity,
+and can the nets be pruned by it?
 
-E. D. Karnin, "A simple procedure for pruning back-propagation trained neural networks",
-IEEE Transactions on Neural Networks 1(2):239-242, 1990. doi:10.1109/72.80236
-
-The idea: the sensitivity of the error to a weight is S = E(w = 0) − E(w_f), the error without
-the weight minus the error with its final value, all other weights final. Instead of measuring
-it, integrate ∂E/∂w along the path the weight actually travelled during training, from w_i to
-w_f, and stretch the result to the interval from 0 to w_f. The running sum needs one "shadow
-array" entry per weight, updated at every step of ordinary back-propagation, so the estimate
-costs no extra pass over the data: delete the weights with the smallest estimate. The shadow
-array, the estimate and the brute-force S are in :mod:`minicompress.papers.karnin1990_sensitivity`.
-
-Equations. The paper's equation numbers could not be checked against the PDF here; the plain
-gradient-descent form Σ Δw² · w_f/(w_f − w_i) is quoted in a bibliography annotation of the
-paper, the 1/η factor and the general form are our derivation of it:
-  sensitivity      S = E(w = 0) − E(w = w_f)                                [K90: sensitivity]
-  line integral    S ≈ −∫_{w_i}^{w_f} ∂E/∂w dw · w_f / (w_f − w_i)          [K90: approximation]
-  general form     Ŝ = −Σ_n ∂E/∂w(n) · Δw(n) · w_f / (w_f − w_i)            (any optimizer)
-  plain SGD        Δw = −η ∂E/∂w, so Ŝ = Σ_n Δw(n)² · w_f / (η (w_f − w_i)) [K90: shadow arrays]
-:class:`ShadowArray` records the general gradient-times-step form, so the estimate stays a
-Riemann sum of the line integral with momentum or Adam, where Δw ≠ −η ∂E/∂w; the plain-SGD form
-is its special case (tested). Where the weight barely moved, w_f − w_i ≈ 0 and the stretch factor
-blows up: the denominator is clamped to ±``min_change`` (:func:`sensitivity_estimate`). Ŝ is
-negative where the weight moved toward zero without crossing it; used as is, lowest deleted first.
+The method is in :mod:`minicompress.papers.karnin1990_sensitivity` (with the reference S,
+:func:`~minicompress.papers.karnin1990_sensitivity.brute_force_sensitivity`, which measures
+S = E(w = 0) − E(w_f) one entry at a time). Three experiments:
+- Rule-plus-exception (4-2-1 sigmoid nets) and a 2-D two-class problem (2-4-1), Karnin's two
+  tasks: Spearman(Ŝ, S) over all parameters of each converged net, and how many parameters
+  can be deleted (lowest score first, no retraining) before the first pattern goes wrong, by
+  Ŝ, |w|, at random and by S itself.
+- LeNet-300-100 on digits (ours, to see how the estimate fares on a modern-size net):
+  Spearman(Ŝ, S) on sampled weights, global deletion without retraining by Ŝ, |w| and at
+  random, and the first-order term −g·w_f that explains why Ŝ ranks poorly there.
+- The overhead: time of an epoch with and without the wrapper, alternating; memory.
 
 Deviations. The paper's learning rates, training lengths and 2-D problem are not known: our
 2-D task is the band |x1 − x2| < 0.3 in the unit square (``karnin_2d``), and since Karnin's
 2-2-1 net is minimal for it (no parameter can go), we use 2-4-1. Squared error Σ(t − o)² and
 full-batch gradient descent on the toy tasks; biases are scored and pruned like weights there
-(the 13 parameters of the 4-2-1 net). The digits network (LeNet-300-100, softmax cross-entropy,
-minibatch SGD with momentum, and a full-batch variant; only weight matrices pruned) is ours, to
-see how the estimate fares on a modern-size net; its true sensitivity is measured on sampled
-weights only (brute force over all 266,000 is out of reach).
+(the 13 parameters of the 4-2-1 net). The digits network (softmax cross-entropy, minibatch SGD
+with momentum, and in the full run a full-batch variant; only weight matrices pruned) is ours;
+its true sensitivity is measured on sampled weights only (brute force over all 266,000 is out
+of reach). On it Ŝ ranks worse than |w| and deleting by Ŝ keeps less accuracy than deleting by
+|w| (our contrast, which does not hold): training stops away from a minimum of E, so S is
+dominated by the first-order term −g·w_f, whose sign the path integral does not see (the
+paper file's Pitfalls).
 
-Results (full run, seed 0; the Report has every number). On the paper's small problems the
-claim holds: Spearman(Ŝ, S) 0.83 ± 0.10 on rule-plus-exception (35 converged nets of 50) and
-0.63 ± 0.14 on the band (18 of 20), and pruning by Ŝ deletes more parameters than random before
-the first error (1.2 vs 0.1 of 13; 3.1 vs 0.5 of 17). But |w| ranks better (0.95, 0.81) and
-deletes more (2.0, 4.4). On digits (LeNet-300-100, 3 seeds) both rank S poorly: Spearman
-0.03 ± 0.03 after minibatch SGD (|w| 0.05 ± 0.02) and 0.29 ± 0.05 after full-batch GD (|w|
-0.23 ± 0.03); and deleting by Ŝ is worse than by |w|: 90% of the weights deleted without
-retraining keeps 55 ± 5% test accuracy by Ŝ, 90 ± 1% by |w|, 13% at random (92.4% dense;
-equal at 50%). Why: training stops away from a minimum of E, so S is dominated by the
-first-order term −g·w_f (Spearman 0.99 with S after minibatch SGD; 47% of the S negative),
-whose sign the path integral does not see. Cost: 1.0x the time of an epoch without the wrapper;
-memory 3x the float32 parameters (float64 sums, initial weights). Full run: about 270 s of CPU.
+Results: ``minicompress reproduce karnin`` writes them (claims and table) to
+``out/karnin/report.md``; the reference full run is in ``minicompress/results``.
 
 Run: ``python -m minicompress.reproductions.karnin1990_sensitivity [--quick] [--seed 0]`` (or
-``minicompress reproduce karnin``). Quick run, seed 0 (about 8 s of one core; one LeNet seed,
-no full-batch variant): rule-plus-exception Spearman(Ŝ, S) 0.82 ± 0.13 (|w| 0.95, 13 nets),
-parameters deletable by Ŝ 1.2, |w| 2.0, random 0.2; band 0.65 ± 0.13 (|w| 0.80, 6 nets);
-digits (5 epochs on 4,000 images, 77% test accuracy), 90% deleted: Ŝ 65%, |w| 75%, random 10%.
+``minicompress reproduce karnin [--quick] [--seeds 0-9] [--data mnist_test_split ...]``).
 """
 from __future__ import annotations
 
+import copy
+import time
 import copy
 import time
 from dataclasses import dataclass
@@ -63,18 +44,17 @@ from pathlib import Path
 import numpy as np
 
 from minicompress import nn, pruning
-from minicompress.datasets import load, load_train_test
-from minicompress.reproductions.experiment import (assemble, criterion_met, deletion_accuracy, figure,
-                                                   flat, mean, pct, row, spearman, std)
-from minicompress.papers.karnin1990_sensitivity import (ShadowArray, brute_force_sensitivity, sensitivity_estimate,
-                                        shadow_update, train_with_shadow)
+from minicompress.datasets import load
 from minicompress.models import lenet_300_100, sigmoid_mlp
-from minicompress.report import Report
-from minicompress.reproductions.experiment import command_line, save_figure, say, verdict
+from minicompress.papers.karnin1990_sensitivity import ShadowArray, brute_force_sensitivity
+from minicompress.report import Claim, Report
+from minicompress.reproductions.experiment import (command_line, criterion_met, deletion_accuracy, figure,
+                                                   flat, load_data, mean, pct, row, save_figure, say,
+                                                   spearman, std, value_of)
 from minicompress.train import evaluate, fit
 
-__all__ = ["Config", "ShadowArray", "shadow_update", "sensitivity_estimate", "brute_force_sensitivity",
-           "flat", "sigmoid_mlp", "train_with_shadow", "deletion_accuracy", "reproduce"]
+CRITERIA = ("karnin", "magnitude", "random", "brute force")
+TASKS = {"rule+exception": "rpe", "2-D band": "band"}  # experiment → claim key
 
 
 @dataclass(frozen=True)
@@ -107,7 +87,6 @@ class Config:
     sampled_weights: int = 2_000  # weights whose true sensitivity is measured by brute force
     brute_force_n: int = 2_000  # training images E is measured on
     amounts: tuple = (0.5, 0.7, 0.8, 0.9)  # fractions of the weights deleted, no retraining
-    digits_seeds: int = 3  # LeNet runs (each: both regimes)
     timing_epochs: int = 3  # of each kind, alternating, for the overhead ...
     timing_n: int = 10_000  # ... on this many training images
     min_change: float = 1e-6  # guard of w_f − w_i
@@ -116,28 +95,38 @@ class Config:
     def quick(cls) -> "Config":
         return cls(rpe_seeds=20, band_seeds=8, band_epochs=1000, n_train=4_000, n_test=1_000,
                    epochs=5, full_batch_epochs=0, sampled_weights=500, brute_force_n=500,
-                   digits_seeds=1, timing_n=2_000)
-
-
-# ----- the reproduction ------------------------------------------------------------------------
-CRITERIA = ("karnin", "magnitude", "random", "brute force")
+                   timing_n=2_000)
 
 
 def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, out_dir=None,
               data_dir=None, verify: bool = True, config: Config | None = None,
               verbose: bool = True) -> Report:
-    """Rule-plus-exception, the 2-D band and LeNet-300-100 on digits; table and figures.
+    """Rule-plus-exception, the 2-D band and LeNet-300-100 on digits; table, figures, claims.
 
-    ``data``: the image set of the digits experiment, "synth_digits" (default) or another name
-    :func:`minicompress.datasets.load_train_test` knows ("mnist_test_split" with ``data_dir``).
+    ``data``: the image set of the LeNet experiment (see
+    :func:`~minicompress.reproductions.experiment.load_data`), e.g. "mnist_test_split" with ``data_dir``.
     """
     cfg = config or (Config.quick() if quick else Config())
-    out_dir = Path(out_dir or Path("out") / "karnin")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    toys = [_toy("rule+exception", cfg, seed, verbose), _toy("2-D band", cfg, seed, verbose)]
-    digits = _digits(cfg, seed, data or "synth_digits", dict(data_dir=data_dir, verify=verify), verbose)
-    return assemble(f"Karnin's shadow-array sensitivity (1990), seed {seed}{' (quick)' if quick else ''}",
-                    toys + [digits], _figures(toys, digits, cfg, out_dir))
+    data, out_dir, train_set, test_set = load_data("karnin", cfg, data, out_dir, data_dir, verify)
+    toys = [_toy(task, cfg, seed, verbose) for task in TASKS]
+    digits = _digits(cfg, seed, data, train_set, test_set, verbose)
+    rows = [r for part in toys + [digits] for r in part["rows"]]
+    report = Report(f"Karnin's shadow-array sensitivity (1990), seed {seed}{' (quick)' if quick else ''}",
+                    rows, _figures(toys, digits, cfg, out_dir), [n for part in toys + [digits] for n in part["notes"]],
+                    claims(rows, data, max(cfg.amounts)), data)
+    if verbose:
+        print(report.table())
+    return report
+
+
+def train_with_shadow(model, loss, optimizer, x, y, *, epochs: int, batch_size: int | None = None,
+                      rng=None, stop=None, verbose: bool = False) -> ShadowArray:
+    """Ordinary training through ``fit`` with the optimizer wrapped in a ShadowArray (full batch
+    if ``batch_size`` is None; ``stop(record) -> True`` ends training early)."""
+    shadow = ShadowArray(optimizer)
+    fit(model, loss, shadow, x, y, epochs=epochs, batch_size=batch_size or len(x), rng=rng,
+        shuffle=batch_size is not None, verbose=verbose, on_epoch=stop)
+    return shadow
 
 
 def _toy(task: str, cfg: Config, seed: int, verbose: bool) -> dict:
@@ -187,18 +176,12 @@ def _toy(task: str, cfg: Config, seed: int, verbose: bool) -> dict:
         deletable = [net["deletable"][c] for net in nets]
         rows.append(add(c, f"parameters deletable (of {n_params}) keeping accuracy", mean(deletable),
                         std(deletable), n))
-    by = {(r["method"], r["measure"][:8]): r["value"] for r in rows}
     setting = (f"plain gradient descent, lr {cfg.rpe_lr}, until every output is within 0.1 of its "
-               f"target ({n} of {seeds} nets got there)" if rpe else
+               f"target ({n} of {seeds} nets got there; deletable: all 16 patterns stay correct)" if rpe else
                f"{cfg.band_n_train} points, lr {cfg.band_lr}, momentum {cfg.band_momentum}, "
                f"{cfg.band_epochs} full-batch steps ({n} of {seeds} nets reached "
-               f"{100 * cfg.band_solved:.0f}% test accuracy)")
-    notes = [f"{task} ({'-'.join(map(str, sizes))}, Σ(t − o)², {setting}): claim 'Ŝ ranks like the "
-             f"true sensitivity' (Spearman > 0.6): " + verdict(by["karnin", "Spearman"] > 0.6)
-             + f" ({by['karnin', 'Spearman']:.2f}; |w| {by['magnitude', 'Spearman']:.2f}); "
-             f"'pruning by Ŝ beats random': " + verdict(by["karnin", "paramete"] > by["random", "paramete"])
-             + f" ({by['karnin', 'paramete']:.1f} vs {by['random', 'paramete']:.1f} parameters deletable; "
-             f"|w| {by['magnitude', 'paramete']:.1f}, brute-force S {by['brute force', 'paramete']:.1f})"]
+               f"{100 * cfg.band_solved:.0f}% test accuracy; deletable: test accuracy within 1 point)")
+    notes = [f"{task} ({'-'.join(map(str, sizes))}, Σ(t − o)², {setting}); mean, std over nets"]
     return dict(task=task, rows=rows, notes=notes, nets=nets)
 
 
@@ -208,62 +191,34 @@ def _first_failure(curve, threshold) -> int:
     return int(below[0]) - 1 if below.size else len(curve) - 1
 
 
-def _digits(cfg: Config, seed: int, data: str, where: dict, verbose: bool) -> dict:
-    """LeNet-300-100 over ``cfg.digits_seeds`` seeds: Ŝ vs brute force on sampled weights,
-    deletion without retraining, and the cost of the shadow arrays."""
-    (x, y), (x_test, y_test) = load_train_test(data, n_train=cfg.n_train, n_test=cfg.n_test,
-                                               seed=seed, **where)  # the same for every seed
+def _digits(cfg: Config, seed: int, data: str, train_set, test_set, verbose: bool) -> dict:
+    """LeNet-300-100: Ŝ vs brute force on sampled weights, deletion without retraining, and the
+    cost of the shadow arrays."""
+    (x, y), (x_test, y_test) = train_set, test_set
     regimes = {"minibatch SGD": dict(lr=cfg.lr, epochs=cfg.epochs, n=cfg.n_train,
                                      batch_size=cfg.batch_size),
                "full-batch GD": dict(lr=cfg.full_batch_lr, epochs=cfg.full_batch_epochs,
                                      n=cfg.full_batch_n, batch_size=None)}
     if not cfg.full_batch_epochs:
         del regimes["full-batch GD"]
-    runs = {regime: [] for regime in regimes}  # the measured numbers of each seed
-    for s in range(seed, seed + cfg.digits_seeds):
-        rng = np.random.default_rng(s)
-        initial = lenet_300_100(rng=rng)
-        for regime, setting in regimes.items():
-            say("karnin", verbose, f"{data}, seed {s}: LeNet-300-100, {regime} ({setting['epochs']} "
-                                   f"epochs on {setting['n']} images) with shadow arrays")
-            runs[regime].append(_lenet_run(cfg, copy.deepcopy(initial), setting, x, y, x_test, y_test,
-                                           rng, verbose))
+    rng = np.random.default_rng(seed)
+    initial, runs, rows = lenet_300_100(rng=rng), {}, []
+    for regime, setting in regimes.items():
+        say("karnin", verbose, f"{data}: LeNet-300-100, {regime} ({setting['epochs']} epochs on "
+                               f"{setting['n']} images) with shadow arrays")
+        runs[regime] = _lenet_run(cfg, copy.deepcopy(initial), setting, x, y, x_test, y_test, rng, verbose)
+        rows += [row(f"{data} {regime}", *key, value, n=1) for key, value in runs[regime]["numbers"].items()]
     overhead = _overhead(cfg, initial, nn.SoftmaxCrossEntropy(), x, y, rng, verbose)
-    average = {regime: {k: mean([r["numbers"][k] for r in seeds]) for k in seeds[0]["numbers"]}
-               for regime, seeds in runs.items()}
-    rows = [row(f"{data} {regime}", *key, average[regime][key], std([r["numbers"][key] for r in seeds]),
-                len(seeds)) for regime, seeds in runs.items() for key in seeds[0]["numbers"]] + overhead["rows"]
-    top, low, sgd = max(cfg.amounts), min(cfg.amounts), average["minibatch SGD"]
-    rank = "Spearman with S, sampled weights"
-    every_seed = [r["numbers"] for seeds in runs.values() for r in seeds]
-    deleted = lambda m, c, a: m[c, f"test accuracy %, {100 * a:.0f}% of weights deleted"]  # noqa: E731
-    notes = [f"{data}, LeNet-300-100 ({cfg.digits_seeds} seed(s): mean, std over seeds; weights only, "
-             f"global ranking, no retraining; S = E(w = 0) − E(w_f) for {cfg.sampled_weights} weights "
-             f"drawn at random, E the mean cross-entropy on {cfg.brute_force_n} training images, in "
-             f"float64): Spearman(Ŝ, S) " + ", ".join(
-                 f"{m['karnin', rank]:.2f} with {regime} (|w|: {m['magnitude', rank]:.2f}, "
-                 f"dense test accuracy {m['dense', 'test accuracy %']:.1f}%)" for regime, m in average.items()),
-             "why Ŝ ranks poorly here: training stopped away from a minimum of E, so S is dominated "
-             "by the first-order term −g·w_f, which has either sign and which the path integral "
-             "does not see: " + ", ".join(
-                 f"{m['S', '% of sampled weights with S < 0']:.0f}% of S < 0 and Spearman(S, −g·w_f) = "
-                 f"{m['−g·w_f', 'Spearman with S (first-order term)']:.2f} ({regime})"
-                 for regime, m in average.items()),
-             f"claim 'deleting by Ŝ beats random' ({100 * top:.0f}% deleted, every seed): "
-             + verdict(all(deleted(m, "karnin", top) > deleted(m, "random", top) for m in every_seed))
-             + f"; 'deleting by Ŝ is at least as good as by |w|' ({100 * top:.0f}% deleted, every "
-             f"seed): " + verdict(all(deleted(m, "karnin", top) >= deleted(m, "magnitude", top)
-                                      for m in every_seed))
-             + f" (minibatch SGD: Ŝ {deleted(sgd, 'karnin', top):.1f}% vs |w| "
-             f"{deleted(sgd, 'magnitude', top):.1f}% vs random {deleted(sgd, 'random', top):.1f}%; at "
-             f"{100 * low:.0f}% deleted Ŝ {deleted(sgd, 'karnin', low):.1f}% vs |w| "
-             f"{deleted(sgd, 'magnitude', low):.1f}%, mean over seeds)",
-             overhead["note"]]
-    return dict(rows=rows, notes=notes, runs={r: seeds[0] for r, seeds in runs.items()}, data=data)
+    notes = [f"{data}, LeNet-300-100: weights only, global ranking, no retraining; S = E(w = 0) − "
+             f"E(w_f) for {cfg.sampled_weights} weights drawn at random, E the mean cross-entropy on "
+             f"{cfg.brute_force_n} training images, in float64; " + "; ".join(
+                 f"{regime}: lr {s['lr']}, momentum 0.9, {s['epochs']} epochs on {s['n']} images, batch "
+                 f"{s['batch_size'] or 'all'}" for regime, s in regimes.items()), overhead["note"]]
+    return dict(rows=rows + overhead["rows"], notes=notes, runs=runs, data=data)
 
 
 def _lenet_run(cfg: Config, model, setting: dict, x, y, x_test, y_test, rng, verbose: bool) -> dict:
-    """Train one LeNet-300-100 with shadow arrays and measure everything of one seed."""
+    """Train one LeNet-300-100 with shadow arrays and measure everything of one regime."""
     loss = nn.SoftmaxCrossEntropy()
     accuracy = lambda m: 100 * evaluate(m, loss, x_test, y_test)["accuracy"]  # noqa: E731
     shadow = train_with_shadow(model, loss, nn.SGD(model.parameters(), lr=setting["lr"], momentum=0.9),
@@ -321,16 +276,75 @@ def _overhead(cfg: Config, initial, loss, x, y, rng, verbose: bool) -> dict:
     shadow = ShadowArray(nn.SGD(model.parameters(), lr=cfg.lr))
     extra = sum(a.nbytes for a in shadow.shadow + shadow.initial)
     weights = sum(p.data.nbytes for p in model.parameters())
-    plain, wrapped = (float(np.median(seconds[k])) for k in seconds)
     rows = [row("overhead", k, "seconds per epoch, median", np.median(v), np.std(v), len(v))
             for k, v in seconds.items()]
     rows.append(row("overhead", "ShadowArray", "extra memory / parameter memory", extra / weights))
-    note = (f"overhead: {wrapped / plain:.2f}x the time of an epoch without the wrapper ({wrapped:.2f} vs "
-            f"{plain:.2f} s, median of {cfg.timing_epochs} epochs of {min(cfg.timing_n, len(x))} images, batch "
-            f"{cfg.batch_size}); memory: a float64 shadow array and a copy of the initial weights, "
-            f"{extra / weights:.1f}x the float32 parameters (Karnin counts one extra array per weight: the "
-            f"sum; the initial weights are the second)")
+    note = (f"overhead: median of {cfg.timing_epochs} epochs of {min(cfg.timing_n, len(x))} images each "
+            f"way (batch {cfg.batch_size}), alternating, in this process (machine load matters); memory: "
+            f"a float64 shadow array and a copy of the initial weights")
     return dict(rows=rows, note=note)
+
+
+# ----- claims: pure functions of the rows ----------------------------------------------------------
+def claims(rows: list[dict], data: str, amount: float) -> list[Claim]:
+    """The paper's claims (and our contrasts) checked on the rows of one run (``data``: the
+    digits' name; ``amount``: the fraction of LeNet's weights deleted that its claims look at)."""
+    out = [claim for task in TASKS for claim in _toy_claims(rows, task)]
+    prefix = f"{data} "  # LeNet's experiments: "<data> <training regime>"
+    runs = {}  # regime → {(method, measure): value}
+    for r in rows:
+        if r.get("experiment", "").startswith(prefix):
+            runs.setdefault(r["experiment"][len(prefix):], {})[r["method"], r["measure"]] = r["value"]
+
+    def every(test) -> bool:  # in every training regime (a missing or NaN value fails every test)
+        return bool(runs) and all(test(lambda *key: m.get(key, np.nan)) for m in runs.values())
+
+    def words(method, measure, spec=".1f") -> str:
+        return ", ".join(f"{m.get((method, measure), np.nan):{spec}} ({regime})" for regime, m in runs.items())
+    at, rank = f"test accuracy %, {100 * amount:.0f}% of weights deleted", "Spearman with S, sampled weights"
+    first, lenet = ("−g·w_f", "Spearman with S (first-order term)"), f"LeNet-300-100 on {data}"
+    out += [Claim("karnin.lenet.beats_random", f"{lenet}: deleting {100 * amount:.0f}% of the weights by Ŝ "
+                  f"keeps more test accuracy than deleting them at random", False,
+                  every(lambda m: m("karnin", at) > m("random", at)),
+                  f"Ŝ {words('karnin', at)} vs random {words('random', at)} %", ""),
+            Claim("karnin.lenet.at_least_magnitude", f"{lenet}: deleting {100 * amount:.0f}% of the weights by "
+                  f"Ŝ keeps at least the test accuracy of deleting by |w|", False,
+                  every(lambda m: m("karnin", at) >= m("magnitude", at)),
+                  f"Ŝ {words('karnin', at)} vs |w| {words('magnitude', at)} % (dense "
+                  f"{words('dense', 'test accuracy %')} %)", ""),
+            Claim("karnin.lenet.spearman", f"{lenet}: Spearman(Ŝ, S) on sampled weights > 0.6", False,
+                  every(lambda m: m("karnin", rank) > 0.6),
+                  f"{words('karnin', rank, '.2f')}; |w|: {words('magnitude', rank, '.2f')}", ""),
+            Claim("karnin.lenet.first_order", f"{lenet}: S is dominated by the first-order term −g·w_f, "
+                  f"whose sign the path integral does not see (Spearman(S, −g·w_f) > 0.9)", False,
+                  every(lambda m: m(*first) > 0.9), f"{words(*first, '.2f')}; S < 0 for "
+                  f"{words('S', '% of sampled weights with S < 0', '.0f')} % of the weights", "")]
+    plain, wrapped = (value_of(rows, "overhead", k, "seconds per epoch, median") for k in ("SGD", "ShadowArray(SGD)"))
+    memory = value_of(rows, "overhead", "ShadowArray", "extra memory / parameter memory")
+    ratio = wrapped / plain if plain > 0 and wrapped > 0 else np.nan
+    out.append(Claim("karnin.overhead.negligible", "negligible overhead: an epoch with the shadow arrays takes "
+                     "at most 1.25× the time of an epoch without", True, ratio <= 1.25,
+                     f"{ratio:.2f}× ({wrapped:.3f} vs {plain:.3f} s per epoch, machine load matters); memory "
+                     f"{memory:.1f}× the float32 parameters (a float64 sum and the initial value per weight)",
+                     "does not interfere with learning and demands a negligible computational overhead (abstract)"))
+    return out
+
+
+def _toy_claims(rows: list[dict], task: str) -> list[Claim]:
+    get, key = partial(value_of, rows, task), f"karnin.{TASKS[task]}"
+    rank = "Spearman with the true sensitivity S"
+    deletable = next((r["measure"] for r in rows if r.get("experiment") == task
+                      and r.get("measure", "").startswith("parameters deletable")), "")
+    karnin, magnitude, random, truth = (get(c, deletable) for c in CRITERIA)
+    return [Claim(f"{key}.spearman", f"{task}: Spearman(Ŝ, S) over each net's parameters, mean > 0.6", True,
+                  get("karnin", rank) > 0.6, f"{get('karnin', rank):.2f} over {get('karnin', rank, key='n')} "
+                  f"nets (|w|: {get('magnitude', rank):.2f})",
+                  "the shadow arrays' Ŝ orders the synapses by sensitivity (abstract); no correlation given"),
+            Claim(f"{key}.beats_random", f"{task}: pruning by Ŝ (lowest first, no retraining) deletes far more "
+                  f"parameters than random before accuracy drops (more than twice as many)", True,
+                  random >= 0 and karnin > 2 * random, f"{karnin:.1f} vs {random:.1f} {deletable[len('parameters deletable '):]} "
+                  f"(|w| {magnitude:.1f}, S itself {truth:.1f})",
+                  "prune by discarding the tail of the list sorted by Ŝ (abstract); no number given")]
 
 
 def _figures(toys: list[dict], digits: dict, cfg: Config, out_dir: Path) -> list[Path]:

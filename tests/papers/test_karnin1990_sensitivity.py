@@ -1,16 +1,13 @@
-"""Karnin's sensitivity: the shadow array against hand-computed SGD and momentum trajectories,
-the estimate against its definition, the brute-force reference against a naive loop, bad input,
-and the quick reproduction's qualitative claims."""
-import copy
-
+"""Karnin's sensitivity, the method: the shadow array against hand-computed SGD and momentum
+trajectories, the estimate against its definition, the brute-force reference against a naive
+loop, bad input."""
 import numpy as np
 import pytest
 
 from minicompress import nn
-from minicompress.reproductions import karnin1990_sensitivity as karnin
+from minicompress.models import sigmoid_mlp
 from minicompress.papers.karnin1990_sensitivity import (ShadowArray, brute_force_sensitivity,
                                                         sensitivity_estimate, shadow_update)
-from minicompress.reproductions.experiment import flat
 from minicompress.train import fit
 
 
@@ -92,7 +89,7 @@ def naive_sensitivity(model, loss, x, y):
 
 
 def test_brute_force_sensitivity_matches_a_naive_loop(rng):
-    model = karnin.sigmoid_mlp((4, 3, 2), rng=rng, dtype=np.float64)
+    model = sigmoid_mlp((4, 3, 2), rng=rng, dtype=np.float64)
     x, y = rng.normal(size=(7, 4)), rng.random((7, 2))
     loss = nn.MSELoss("sum")
     reference = naive_sensitivity(model, loss, x, y)
@@ -154,33 +151,3 @@ def test_bad_input_gives_clear_errors(rng):
         brute_force_sensitivity(model, loss, x, t, params=[other.weight])
     with pytest.raises(TypeError, match="expected a Sequential"):
         brute_force_sensitivity(model.layers[0], loss, x, t)
-
-
-def test_deletion_accuracy_prunes_a_copy(rng):
-    model = karnin.sigmoid_mlp((2, 2, 1), rng=rng)
-    before = copy.deepcopy(model.state_dict())
-    scores = [np.arange(p.data.size, dtype=float).reshape(p.shape) for p in model.parameters()]
-    seen = []
-    karnin.deletion_accuracy(model, lambda m: m.parameters(), scores, 3,
-                             lambda m: seen.append(sum(int((p.mask == 0).sum()) for p in m.parameters()
-                                                       if p.mask is not None)) or 1.0)
-    assert seen == [3]
-    assert all(p.mask is None for p in model.parameters())
-    assert all((before[k] == v).all() for k, v in model.state_dict().items())
-    assert flat([np.zeros((2, 2)), np.ones(3)]).shape == (7,)
-
-
-def test_quick_reproduction_shows_the_qualitative_claims(tmp_path):
-    report = karnin.reproduce(quick=True, seed=0, out_dir=tmp_path, verbose=False)
-    assert len(report.figures) == 2 and all(f.read_bytes()[:4] == b"\x89PNG" for f in report.figures)
-    value = {(r["experiment"], r["method"], r["measure"]): r["value"] for r in report.rows}
-    deletable = "parameters deletable (of 13) keeping accuracy"
-    rpe = lambda method, measure: value["rule+exception", method, measure]  # noqa: E731
-    assert rpe("karnin", "Spearman with the true sensitivity S") > 0.6  # the paper's small problem
-    assert rpe("karnin", deletable) > rpe("random", deletable)
-    digits = lambda method, measure: value["synth_digits minibatch SGD", method, measure]  # noqa: E731
-    for amount in (70, 80, 90):  # without retraining, Ŝ keeps far more accuracy than random
-        measure = f"test accuracy %, {amount}% of weights deleted"
-        assert digits("karnin", measure) > digits("random", measure) + 20
-    assert digits("S", "% of sampled weights with S < 0") > 20  # why Ŝ ranks poorly on digits
-    assert any(note.startswith("overhead:") for note in report.notes)
