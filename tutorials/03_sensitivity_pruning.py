@@ -24,7 +24,7 @@ from minicompress import nn
 from minicompress.datasets import load_train_test
 from minicompress.papers.karnin1990_sensitivity import ShadowArray
 from minicompress.pruning.gates import gate
-from minicompress.reproductions import lecun1989_obd as obd
+from minicompress.papers import lecun1989_obd as obd
 from minicompress.reproductions import mozer1988_skeletonization as mozer
 from minicompress.pruning import global_prune
 from minicompress.train import evaluate, fit
