@@ -3,6 +3,7 @@
 ``mlp``            any fully connected ReLU network on flattened images, e.g. 784-500-10
 ``lenet_300_100``  LeCun et al. (1998): 784-300-100-10, ReLU (magnitude pruning, Karnin, the demo)
 ``lenet5``         LeNet-5 as Caffe ships it for MNIST (Srinivas & Babu 2015, Wen et al. 2016)
+``small_lenet``    a narrow LeNet-style CNN (Gupta et al. 2015's MNIST ConvNet at reduced width)
 ``sigmoid_mlp``    the small sigmoid nets of the 1988–1990 papers: 4-2-1, 2-4-1, 6-8-1, ...
 ``obd_mlp``        Optimal Brain Damage's regime: 14×14 digits, 196-40-10 tanh (tanh outputs)
 ``obd_cnn``        the same regime with a 5×5 shared-weight convolution: conv 8@5×5 - tanh -
@@ -60,6 +61,16 @@ def lenet5(rng=None, dtype=np.float32) -> nn.Sequential:
         nn.Conv2d(20, 50, 5, rng=rng, dtype=dtype), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(800, 500, rng=rng, dtype=dtype), nn.ReLU(),
         nn.Linear(500, 10, rng=rng, dtype=dtype))
+
+
+def small_lenet(rng=None, dtype=np.float32, *, channels=(8, 16, 100)) -> nn.Sequential:
+    """LeNet-style, ``channels`` = (c1, c2, h): conv c1@5×5 → ReLU → max-pool 2 → conv c2@5×5 →
+    ReLU → max-pool 2 → fc 16·c2 → h → ReLU → fc h → 10, on (n, 1, 28, 28) images."""
+    rng, (c1, c2, h) = as_rng(rng), channels
+    return nn.Sequential(
+        nn.Conv2d(1, c1, 5, rng=rng, dtype=dtype), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(c1, c2, 5, rng=rng, dtype=dtype), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(16 * c2, h, rng=rng, dtype=dtype), nn.ReLU(), nn.Linear(h, 10, rng=rng, dtype=dtype))
 
 
 def sigmoid_mlp(sizes, *, init_scale: float | None = None, rng=None, dtype=np.float32) -> nn.Sequential:

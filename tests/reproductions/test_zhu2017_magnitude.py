@@ -5,7 +5,8 @@ import pytest
 from minicompress import metrics, pruning
 from minicompress.reproductions import zhu2017_magnitude as magnitude
 from minicompress.models import lenet_300_100
-from minicompress.reproductions.zhu2017_magnitude import Config, prune_weights, small_dense_hidden
+from minicompress.papers.zhu2017_magnitude import prune_weights
+from minicompress.reproductions.zhu2017_magnitude import Config, small_dense_hidden
 
 
 def test_lenet_300_100_has_the_published_size():
@@ -54,5 +55,6 @@ def test_quick_reproduction_shows_the_qualitative_claims(tmp_path):
     assert shrunk["accuracy"] == pytest.approx(masked["accuracy"], abs=0.1)  # same outputs
     # 75% of the hidden units go: 784-75-25-10 has 784·75 + 75·25 + 25·10 = 60,925 MACs
     assert shrunk["flops_ratio"] == pytest.approx((784 * 300 + 300 * 100 + 100 * 10) / 60_925)
-    assert any("surgery keeps the outputs" in note for note in report.notes)
-    assert "global" in report.table() and len(report.notes) == 6
+    claims = {c.key: c for c in report.claims}
+    assert claims["magnitude.lenet.surgery_is_faster"].text.startswith("after surgery")
+    assert "global" in report.table() and len(report.claims) == 6

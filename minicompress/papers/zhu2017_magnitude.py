@@ -1,0 +1,89 @@
+"""Magnitude pruning as the libraries ship it: PyTorch's ``torch.nn.utils.prune`` and TensorFlow
+Model Optimization's ``prune_low_magnitude`` with Zhu & Gupta's gradual schedule.
+
+M. Zhu, S. Gupta, "To prune, or not to prune: exploring the efficacy of pruning for model
+compression", arXiv:1710.01878 (2017); the schedule ships in TF-MOT as ``PolynomialDecay``
+(``pruning_schedule.py``), the mask update in ``pruning_impl.py``; PyTorch ``l1_unstructured``,
+``global_unstructured``, ``ln_structured``. The LeNet-300-100 numbers to hold a run against are
+S. Han, J. Pool, J. Tran, W. Dally, "Learning both weights and connections for efficient neural
+networks", NIPS 2015, Table 1: pruned 12× (267K → 22K weights), test error 1.64% → 1.59%.
+
+The idea. A weight's importance is its magnitude |w|. Delete the smallest (per layer, or with one
+threshold across layers) and go on training with the deleted weights held at zero. Pruning
+*gradually* while training, on a schedule that removes much early and little late, lets the
+network adapt as it loses capacity; and a large sparse network beats a small dense one with as
+many nonzero weights (Zhu & Gupta, Sec. 1 and 4).
+
+Equations.
+  layer-wise       mask_l = 0 on the round(s·n_l) smallest |w| of layer l        (PyTorch, TF-MOT)
+  global           one ranking of |w| over all layers, round(s·Σ n_l) deleted    (``global_unstructured``)
+  gradual, Eq. 1   s_t = s_f + (s_i − s_f)(1 − (t − t₀)/(nΔt))³,  t ∈ {t₀, t₀ + Δt, …, t₀ + nΔt}
+                   (Zhu & Gupta, Sec. 3): the masks are recomputed every Δt steps while training
+                   goes on, n updates in all, and stay fixed after t₀ + nΔt.
+  reporting        compression = weights / nonzero weights; speedup = dense MACs / nonzero MACs.
+
+TF-MOT's mask update keeps k = max(round(n(1 − s)), 1) weights of a layer: those with |w| ≥ the
+k-th largest |w| (ties kept), recomputed at each update from the magnitudes of *all* the layer's
+weights; the weights are then assigned w·mask, and a masked weight receives gradient again (one
+step's worth) before the next update, so in principle it can return. The machinery here
+(:class:`minicompress.pruning.ScheduledPruner`) differs in two ways, both deviations from TF-MOT:
+exactly n − k weights go (ties by flat index), and masks only gain zeros (a masked weight gets
+no gradient, never moves and never returns). Under a schedule whose sparsity only grows, a
+weight TF-MOT zeroed holds at most one step's update when the next mask is computed, so it is
+almost always zeroed again; the two rules then give nearly the same masks.
+
+Functions: :func:`prune_weights` (one shot, "layer" / "global" / "random"), :func:`gradual_schedule`
+(Eq. 1 in the paper's t₀, n, Δt) and :func:`gradual_pruner` (the schedule applied from
+``fit(on_step=...)``).
+"""
+from __future__ import annotations
+
+from minicompress import nn, pruning
+
+METHODS = ("layer", "global", "random")
+
+
+def prune_weights(model: nn.Module, method: str, sparsity: float, rng=None) -> None:
+    """One-shot pruning of ``model``'s weight matrices (biases are kept) to ``sparsity``.
+
+    Parameters
+    ----------
+    model : Module
+    method : {"layer", "global", "random"}
+        "layer": each weight loses the fraction ``sparsity`` of its smallest |w| (PyTorch's
+        ``l1_unstructured`` on each layer, TF-MOT); "global": one threshold over all of them
+        (``global_unstructured``); "random": ``random_unstructured`` on each layer (the baseline).
+    sparsity : float in [0, 1]
+        Fraction of each layer's (or all) weights deleted, counted among those still unpruned.
+    rng : Generator, int or None
+        Draws of "random".
+    """
+    if method not in METHODS:
+        raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
+    weights = pruning.weights(model)
+    if method == "global":
+        pruning.global_prune(weights, sparsity)
+        return
+    for w in weights:
+        if method == "layer":
+            pruning.prune(w, sparsity)
+        else:
+            pruning.random_unstructured(w, sparsity, rng=rng)
+
+
+def gradual_schedule(final_sparsity: float, *, begin_step: int, n_updates: int, frequency: int,
+                     initial_sparsity: float = 0.0) -> pruning.PolynomialDecay:
+    """Zhu & Gupta's Eq. 1 with the paper's parameters: start t₀ = ``begin_step``, n =
+    ``n_updates`` mask updates Δt = ``frequency`` steps apart, so the final sparsity is reached
+    exactly at the last update, t₀ + nΔt (TF-MOT's ``PolynomialDecay`` with power 3)."""
+    if isinstance(n_updates, bool) or not isinstance(n_updates, int) or n_updates < 1:
+        raise ValueError(f"n_updates: expected an int >= 1, got {n_updates!r}")
+    return pruning.PolynomialDecay(initial_sparsity, final_sparsity, begin_step=begin_step,
+                                   end_step=begin_step + n_updates * frequency, power=3,
+                                   frequency=frequency)
+
+
+def gradual_pruner(model: nn.Module, schedule) -> pruning.ScheduledPruner:
+    """The object that applies ``schedule`` to each weight matrix of ``model`` (layer-wise, as
+    TF-MOT); pass it as ``fit(..., on_step=pruner)``. Its ``history`` records every update."""
+    return pruning.ScheduledPruner(pruning.weights(model), schedule)
