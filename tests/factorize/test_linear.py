@@ -185,6 +185,73 @@ def test_masked_entries_report_zero_curvature_and_hvp_matches_the_masked_gradien
                  rtol=1e-5, atol=1e-8)
 
 
+# ----- the layer in the middle of a network: R{x} ≠ None, need_input=True ----------------------
+def middle(setting, rng, activation=nn.Tanh):
+    """Linear - f - FactorizedLinear - f - Linear: below it a layer whose curvature needs the
+    factorized layer's input-side results (h_in, s_in, g_in, R{g_in}); above it R{x} ≠ None."""
+    layer = layer_from(setting, rng)
+    return nn.Sequential(nn.Linear(4, layer.in_features, rng=rng, **F64), activation(), layer,
+                         activation(), nn.Linear(layer.out_features, 3, rng=rng, **F64))
+
+
+def close(pairs, rtol, atol):
+    """assert_close, after checking that nothing compared is NaN or infinite."""
+    for name, ours, reference in pairs:
+        assert np.isfinite(ours).all() and np.isfinite(reference).all(), f"{name}: not finite"
+    assert_close(pairs, rtol, atol)
+
+
+@pytest.mark.parametrize("loss", [nn.SoftmaxCrossEntropy(), nn.MSELoss("sum")], ids=["ce", "mse-sum"])
+@pytest.mark.parametrize("setting", LAYERS, ids=IDS)
+def test_in_the_middle_gradients_and_hvp_match_central_differences(setting, loss, rng):
+    """forward_r with R{x} from the layer below, backward_r returning g_in and R{g_in} to it."""
+    model = middle(setting, rng)
+    x, y = rng.standard_normal((5, 4)), targets(loss, rng, 5)
+    assert check_gradients(model, loss, x, y) <= 1
+    v = [rng.standard_normal(p.shape) for p in model.parameters()]
+    hv, reference = cv.hvp(model, loss, x, y, v), numerical_hvp(model, loss, x, y, v)
+    close([(p.name, a, b) for p, a, b in zip(model.parameters(), hv, reference)], 1e-5, 1e-8)
+    below = [i for i, p in enumerate(model.parameters()) if p.name.startswith("0.")]
+    only_below = [vp if i in below else np.zeros_like(vp) for i, vp in enumerate(v)]
+    hv = cv.hvp(model, loss, x, y, only_below)  # R{θ} zero in the layer: only R{x} reaches it
+    close([(p.name, a, b) for p, a, b in zip(model.parameters(), hv,
+                                             numerical_hvp(model, loss, x, y, only_below))], 1e-5, 1e-8)
+
+
+@pytest.mark.parametrize("setting", [LAYERS[1], LAYERS[3]], ids=[IDS[1], IDS[3]])
+def test_in_the_middle_the_dense_hessian_matches_finite_differences(setting, rng):
+    model, loss = middle(setting, rng), nn.SoftmaxCrossEntropy()
+    x, y = rng.standard_normal((4, 4)), rng.integers(0, 3, 4)
+    H = cv.hessian(model, loss, x, y)
+    np.testing.assert_allclose(H, H.T, atol=1e-10)
+    close([("H", H, numerical_hessian(model, loss, x, y))], rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("loss", [nn.SoftmaxCrossEntropy(), nn.MSELoss()], ids=["ce", "mse"])
+@pytest.mark.parametrize("setting", LAYERS, ids=IDS)
+def test_in_the_middle_diag_ggn_matches_jt_h_j_from_dense_jacobians(setting, loss, rng):
+    """backward_ggn's s_in = s W feeds the first Linear's GGN diagonal."""
+    model = middle(setting, rng)
+    x, y = rng.standard_normal((4, 4)), targets(loss, rng, 4)
+    ggn = cv.diag_ggn(model, loss, x, y)
+    z = model(x)
+    J = np.concatenate([jacobian(lambda: model(x), p.data) for p in model.parameters()], axis=1)
+    J = J.reshape(len(x), z.shape[1], -1)  # (n, C, P)
+    reference = np.einsum("ncp,ncd,ndp->p", J, output_hessian(loss, z), J)
+    close([("diag GGN", flat(ggn), reference)], rtol=1e-6, atol=1e-10)
+
+
+@pytest.mark.parametrize("gauss_newton", [True, False])
+@pytest.mark.parametrize("setting", LAYERS, ids=IDS)
+def test_in_the_middle_lecun_equals_slow_loop_recursion(setting, gauss_newton, rng):
+    """backward_diag's g_in = g W and h_in = h (W ⊙ W) feed the first Linear's h_kk."""
+    model, loss = middle(setting, rng), nn.SoftmaxCrossEntropy()
+    x, y = rng.standard_normal((4, 4)), rng.integers(0, 3, 4)
+    ours = cv.diag_lecun(model, loss, x, y, gauss_newton=gauss_newton)
+    reference = lecun_loop(model, loss, x, y, gauss_newton)
+    close([(p.name, a, b) for p, a, b in zip(model.parameters(), ours, reference)], 1e-5, 1e-9)
+
+
 # ----- the layer: counts, dtype, errors -------------------------------------------------------------
 def test_parameter_counts_count_only_what_is_learned(rng):
     fixed = FactorizedLinear(rng.standard_normal((10, 784, 39)), 500, rng=0)
