@@ -47,7 +47,7 @@ that mass and shrink. At ℓ = 1 px on the 28×28 grid the median atom norm is 1
 at 10%, 1.63 at 25%, 1.46 at 50% (λ = 1e-3): *not* unit norm. The random and identity atoms have
 norm ≈ 1. It matters for training: FactorizedLinear starts every row of W at the same expected norm
 whatever U, but a gradient step on W_α moves W by U Uᵀ times the dense gradient, so an SGD
-learning rate acts ≈ ℓ²π times more strongly through SE atoms than through unit-norm ones.
+learning rate acts up to ≈ πℓ² times more strongly through SE atoms than through unit-norm ones.
 
 Engine layout: the engine stores W as (o, i) = (n_h, n_v), one row per hidden unit, so
 W = U_α W_α reads W = V Uᵀ with V = W_αᵀ (o × |α|) and U = U_α (i × |α|):

@@ -115,3 +115,25 @@ def test_fraction_and_dictionary_errors():
         denil.column_dictionaries("se_kernel", 10, 2)
     with pytest.raises(ValueError, match="fraction"):
         denil.predicted_layer("learned", 2.0, 10)
+
+
+def test_kernel_atoms_have_norm_about_l_sqrt_pi_not_one():
+    """The paper file's statement: an isolated α point's atom is k(·, p)/(1 + λ), of norm ≈ ℓ√π
+    inside the grid; close α points shrink their atoms (medians 1.75, 1.71, 1.63, 1.46 at 5%,
+    10%, 25%, 50%, ℓ = 1 px, λ = 1e-3); the random and identity atoms have norm ≈ 1."""
+    grid = pixel_coordinates((28, 28))
+    centre = np.array([14 * 28 + 14])
+    for length_scale in (1.0, 2.0):
+        K = denil.se_kernel(grid, grid, length_scale)
+        U = denil.kernel_ridge_dictionary(K, centre, 1e-3)
+        np.testing.assert_allclose(U[:, 0], K[:, centre[0]] / (1 + 1e-3), atol=1e-12)
+        assert np.linalg.norm(U) * (1 + 1e-3) == pytest.approx(length_scale * np.sqrt(np.pi), rel=1e-3)
+    K = denil.se_kernel(grid, grid, 1.0)
+    for seed in (0, 1):
+        medians = [np.median(np.linalg.norm(denil.column_dictionaries(
+            "se_kernel", 784, denil.atoms_for_fraction(f, 784), 10, rng=seed, kernel=K)[0], axis=1))
+            for f in (0.05, 0.1, 0.25, 0.5)]
+        np.testing.assert_allclose(medians, [1.75, 1.71, 1.63, 1.46], atol=0.03)
+    for kind in ("random_gaussian", "identity_subset"):
+        U, _ = denil.column_dictionaries(kind, 784, 78, 10, rng=0)
+        assert np.median(np.linalg.norm(U, axis=1)) == pytest.approx(1, abs=0.05)
