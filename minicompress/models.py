@@ -33,15 +33,21 @@ from minicompress.rng import as_rng
 CONV1, CONV2, FC1, FC2 = 0, 3, 7, 9
 
 
-def mlp(sizes, *, rng=None, dtype=np.float32, activation=nn.ReLU) -> nn.Sequential:
+def mlp(sizes, *, rng=None, dtype=np.float32, activation=nn.ReLU, first_layer=None) -> nn.Sequential:
     """Flatten → Linear(sizes[0], sizes[1]) → activation → … → Linear(sizes[-2], sizes[-1]).
 
     Takes images (n, 1, 28, 28) or vectors (n, sizes[0]); no activation after the last layer
-    (its outputs are logits).
+    (its outputs are logits). ``first_layer``: a module of sizes[0] → sizes[1] features to use
+    in place of the first Linear (e.g. a FactorizedLinear); the others are drawn as usual.
     """
     rng, layers = as_rng(rng), [nn.Flatten()]
+    if first_layer is not None and (getattr(first_layer, "in_features", None),
+                                    getattr(first_layer, "out_features", None)) != tuple(sizes[:2]):
+        raise ValueError(f"mlp: first_layer must map {sizes[0]} -> {sizes[1]} features, got "
+                         f"{first_layer!r}")
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b, rng=rng, dtype=dtype))
+        layers.append(first_layer if i == 0 and first_layer is not None
+                      else nn.Linear(a, b, rng=rng, dtype=dtype))
         if i < len(sizes) - 2:
             layers.append(activation())
     return nn.Sequential(*layers)

@@ -18,8 +18,9 @@ import numpy as np
 
 from minicompress import nn
 from minicompress.datasets import load
-from minicompress.reproductions import denil2013_predicting_parameters as denil
-from minicompress.factorize import FactorizedLinear
+from minicompress.factorize import FactorizedLinear, pixel_coordinates, relative_error, svd_layer, truncated_svd
+from minicompress.models import mlp
+from minicompress.papers import denil2013_predicting_parameters as denil
 from minicompress.train import evaluate, fit
 
 QUICK = os.environ.get("MINICOMPRESS_QUICK") == "1"
@@ -33,7 +34,7 @@ loss = nn.SoftmaxCrossEntropy()
 
 def train(first_layer, seed=0):
     """784 → first_layer → 500 → 10 (ReLU), SGD with a linearly decaying learning rate."""
-    model = denil.mlp(first_layer, 500, rng=seed)
+    model = mlp((784, 500, 500, 10), first_layer=first_layer, rng=seed)
     opt, steps = nn.SGD(model.parameters(), lr=0.1, momentum=0.9), EPOCHS * -(-N_TRAIN // 100)
     fit(model, loss, opt, x, y, epochs=EPOCHS, batch_size=100, rng=seed, verbose=False,
         on_step=lambda s: setattr(opt, "lr", 0.1 * max(1 - s / steps, 1e-3)))
@@ -56,10 +57,10 @@ full_error = error(dense)
 print(f"full network: {full_error:.2f}% test error")
 rows = []
 for rank in (5, 20, 50, 150):
-    left, right, s = denil.truncated_svd(W, rank)
+    left, right, s = truncated_svd(W, rank)
     residual = np.linalg.norm(W - left @ right.T)
     assert np.isclose(residual, np.sqrt((s[rank:] ** 2).sum()))  # Eckart–Young's error
-    cut = denil.mlp(denil.svd_layer(dense[1], rank), 500, rng=0)
+    cut = mlp((784, 500, 500, 10), first_layer=svd_layer(dense[1], rank), rng=0)
     for i in (3, 5):
         cut[i].load_state_dict(dense[i].state_dict())
     rows.append((rank, rank * (500 + 784) / W.size, residual / np.linalg.norm(W), error(cut)))
@@ -81,21 +82,21 @@ for rank in (5, 20, 50, 150):
 W0 = nn.Linear(784, 500, rng=0).weight.data.astype(np.float64)  # as built in train()
 change = W - W0
 feature = change[np.argmax(np.linalg.norm(change, axis=1))][None]  # the one that moved most
-grid = denil.pixel_coordinates((28, 28))
+grid = pixel_coordinates((28, 28))
 alpha = np.sort(np.random.default_rng(1).choice(784, 196, replace=False))  # 25% of the pixels
 fig, axes = plt.subplots(1, 5, figsize=(12, 2.8), constrained_layout=True)
 panels = [("W − W0", feature),
-          ("values at α", denil.reconstruct(feature, np.eye(784)[:, alpha], alpha))]
+          ("values at α", denil.predict_features(feature, np.eye(784)[:, alpha], alpha))]
 for length_scale in (1.0, 2.0, 4.0):
-    U = denil.kernel_ridge_predictor(denil.se_kernel(grid, grid, length_scale), alpha, ridge=0.1)
-    panels.append((f"ℓ = {length_scale:g}", denil.reconstruct(feature, U, alpha)))
+    U = denil.kernel_ridge_dictionary(denil.se_kernel(grid, grid, length_scale), alpha, ridge=0.1)
+    panels.append((f"ℓ = {length_scale:g}", denil.predict_features(feature, U, alpha)))
 for ax, (title, image) in zip(axes, panels):
     scale = np.abs(feature).max()
     ax.imshow(image.reshape(28, 28), cmap="RdBu_r", vmin=-scale, vmax=scale)
-    ax.set(title=f"{title}\nrel. error {denil.relative_error(feature, image):.2f}", xticks=[],
+    ax.set(title=f"{title}\nrel. error {relative_error(feature, image):.2f}", xticks=[],
            yticks=[])
 fig.savefig(OUT / "06_kernel_prediction.png", dpi=100)
-errors = {title: denil.relative_error(feature, image) for title, image in panels}
+errors = {title: relative_error(feature, image) for title, image in panels}
 print({k: round(v, 3) for k, v in errors.items()})
 
 # %% [markdown]
@@ -108,7 +109,7 @@ print({k: round(v, 3) for k, v in errors.items()})
 grid_kernel = denil.se_kernel(grid, grid, 1.0)
 results = {}
 for kind in ("se_kernel", "random_gaussian", "identity_subset", "learned"):
-    layer = denil.factorized_layer(kind, 0.1, 500, kernel=grid_kernel, rng=0)
+    layer = denil.predicted_layer(kind, 0.1, 500, kernel=grid_kernel, rng=0)
     results[kind] = error(train(layer))
     print(f"{kind:16s} {layer.learned_fraction():.1%} learned ({layer.n_learned():,} of "
           f"{layer.n_dense():,} first-layer parameters): {results[kind]:.2f}% test error")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from minicompress.factorize.linear import FactorizedLinear
+
 
 def truncated_svd(W: np.ndarray, rank: int):
     """W (o, i) ≈ left @ rightᵀ with left = U_r Σ_r (o, r), right = V_r (i, r): the best
@@ -21,3 +23,15 @@ def truncated_svd(W: np.ndarray, rank: int):
 def relative_error(W: np.ndarray, W_hat: np.ndarray) -> float:
     """‖W − Ŵ‖_F / ‖W‖_F."""
     return float(np.linalg.norm(W - W_hat) / np.linalg.norm(W))
+
+
+def svd_layer(linear, rank: int) -> FactorizedLinear:
+    """The truncated SVD of a trained ``Linear`` as a FactorizedLinear with both factors learned
+    (V = left, U = right; the bias copied), ready to be fine-tuned: r·(o + i) + o parameters."""
+    left, right, _ = truncated_svd(linear.weight.value().astype(np.float64), rank)
+    layer = FactorizedLinear(right, linear.out_features, bias=linear.bias is not None,
+                             learn_basis=True, rng=0, dtype=linear.weight.data.dtype)
+    layer.coefficients.data[...] = left
+    if linear.bias is not None:
+        layer.bias.data[...] = linear.bias.value()
+    return layer

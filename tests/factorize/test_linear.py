@@ -1,13 +1,14 @@
-"""Denil et al. 2013: the factorized layer's derivatives (every order against an independent
-reference, float64), the dictionaries, the truncated SVD, and the quick reproduction's claims."""
+"""FactorizedLinear: forward, gradients and every second-order rule against independent
+references (float64), counts, dtype and errors."""
 import numpy as np
 import pytest
 
 from minicompress import metrics, nn
+from minicompress.factorize import FactorizedLinear, identity_atoms, random_indices
+from minicompress.models import mlp
 from minicompress.nn import curvature as cv
-from minicompress.nn.gradcheck import analytic_gradients, assert_close, check_gradients, numerical_hessian, numerical_hvp
-from minicompress.reproductions import denil2013_predicting_parameters as denil
-from minicompress.factorize import FactorizedLinear
+from minicompress.nn.gradcheck import (analytic_gradients, assert_close, check_gradients,
+                                       numerical_hessian, numerical_hvp)
 
 from ..nn.curvature_reference import jacobian, lecun_loop, output_hessian
 
@@ -184,6 +185,73 @@ def test_masked_entries_report_zero_curvature_and_hvp_matches_the_masked_gradien
                  rtol=1e-5, atol=1e-8)
 
 
+# ----- the layer in the middle of a network: R{x} ≠ None, need_input=True ----------------------
+def middle(setting, rng, activation=nn.Tanh):
+    """Linear - f - FactorizedLinear - f - Linear: below it a layer whose curvature needs the
+    factorized layer's input-side results (h_in, s_in, g_in, R{g_in}); above it R{x} ≠ None."""
+    layer = layer_from(setting, rng)
+    return nn.Sequential(nn.Linear(4, layer.in_features, rng=rng, **F64), activation(), layer,
+                         activation(), nn.Linear(layer.out_features, 3, rng=rng, **F64))
+
+
+def close(pairs, rtol, atol):
+    """assert_close, after checking that nothing compared is NaN or infinite."""
+    for name, ours, reference in pairs:
+        assert np.isfinite(ours).all() and np.isfinite(reference).all(), f"{name}: not finite"
+    assert_close(pairs, rtol, atol)
+
+
+@pytest.mark.parametrize("loss", [nn.SoftmaxCrossEntropy(), nn.MSELoss("sum")], ids=["ce", "mse-sum"])
+@pytest.mark.parametrize("setting", LAYERS, ids=IDS)
+def test_in_the_middle_gradients_and_hvp_match_central_differences(setting, loss, rng):
+    """forward_r with R{x} from the layer below, backward_r returning g_in and R{g_in} to it."""
+    model = middle(setting, rng)
+    x, y = rng.standard_normal((5, 4)), targets(loss, rng, 5)
+    assert check_gradients(model, loss, x, y) <= 1
+    v = [rng.standard_normal(p.shape) for p in model.parameters()]
+    hv, reference = cv.hvp(model, loss, x, y, v), numerical_hvp(model, loss, x, y, v)
+    close([(p.name, a, b) for p, a, b in zip(model.parameters(), hv, reference)], 1e-5, 1e-8)
+    below = [i for i, p in enumerate(model.parameters()) if p.name.startswith("0.")]
+    only_below = [vp if i in below else np.zeros_like(vp) for i, vp in enumerate(v)]
+    hv = cv.hvp(model, loss, x, y, only_below)  # R{θ} zero in the layer: only R{x} reaches it
+    close([(p.name, a, b) for p, a, b in zip(model.parameters(), hv,
+                                             numerical_hvp(model, loss, x, y, only_below))], 1e-5, 1e-8)
+
+
+@pytest.mark.parametrize("setting", [LAYERS[1], LAYERS[3]], ids=[IDS[1], IDS[3]])
+def test_in_the_middle_the_dense_hessian_matches_finite_differences(setting, rng):
+    model, loss = middle(setting, rng), nn.SoftmaxCrossEntropy()
+    x, y = rng.standard_normal((4, 4)), rng.integers(0, 3, 4)
+    H = cv.hessian(model, loss, x, y)
+    np.testing.assert_allclose(H, H.T, atol=1e-10)
+    close([("H", H, numerical_hessian(model, loss, x, y))], rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("loss", [nn.SoftmaxCrossEntropy(), nn.MSELoss()], ids=["ce", "mse"])
+@pytest.mark.parametrize("setting", LAYERS, ids=IDS)
+def test_in_the_middle_diag_ggn_matches_jt_h_j_from_dense_jacobians(setting, loss, rng):
+    """backward_ggn's s_in = s W feeds the first Linear's GGN diagonal."""
+    model = middle(setting, rng)
+    x, y = rng.standard_normal((4, 4)), targets(loss, rng, 4)
+    ggn = cv.diag_ggn(model, loss, x, y)
+    z = model(x)
+    J = np.concatenate([jacobian(lambda: model(x), p.data) for p in model.parameters()], axis=1)
+    J = J.reshape(len(x), z.shape[1], -1)  # (n, C, P)
+    reference = np.einsum("ncp,ncd,ndp->p", J, output_hessian(loss, z), J)
+    close([("diag GGN", flat(ggn), reference)], rtol=1e-6, atol=1e-10)
+
+
+@pytest.mark.parametrize("gauss_newton", [True, False])
+@pytest.mark.parametrize("setting", LAYERS, ids=IDS)
+def test_in_the_middle_lecun_equals_slow_loop_recursion(setting, gauss_newton, rng):
+    """backward_diag's g_in = g W and h_in = h (W ⊙ W) feed the first Linear's h_kk."""
+    model, loss = middle(setting, rng), nn.SoftmaxCrossEntropy()
+    x, y = rng.standard_normal((4, 4)), rng.integers(0, 3, 4)
+    ours = cv.diag_lecun(model, loss, x, y, gauss_newton=gauss_newton)
+    reference = lecun_loop(model, loss, x, y, gauss_newton)
+    close([(p.name, a, b) for p, a, b in zip(model.parameters(), ours, reference)], 1e-5, 1e-9)
+
+
 # ----- the layer: counts, dtype, errors -------------------------------------------------------------
 def test_parameter_counts_count_only_what_is_learned(rng):
     fixed = FactorizedLinear(rng.standard_normal((10, 784, 39)), 500, rng=0)
@@ -194,9 +262,10 @@ def test_parameter_counts_count_only_what_is_learned(rng):
     learned = FactorizedLinear(rng.standard_normal((784, 76)), 500, learn_basis=True, rng=0)
     assert learned.n_learned() == 76 * (784 + 500) + 500 == metrics.count_params(learned)
     assert learned.learned_fraction() == pytest.approx(76 * 1284 / (784 * 500))
-    model = denil.mlp(fixed, rng=0)
+    model = mlp((784, 500, 500, 10), first_layer=fixed, rng=0)
     assert metrics.count_params(model) == fixed.n_learned() + 500 * 501 + 501 * 10
-    assert metrics.count_params(model) == denil.mlp_count(500) - 784 * 500 + 500 * 39
+    with pytest.raises(ValueError, match="first_layer must map 784 -> 300 features"):
+        mlp((784, 300, 10), first_layer=fixed)
 
 
 def test_dtype_follows_the_model_and_the_same_seed_gives_the_same_bits(rng):
@@ -212,7 +281,7 @@ def test_dtype_follows_the_model_and_the_same_seed_gives_the_same_bits(rng):
 
 def test_initial_rows_have_the_expected_norm_of_a_dense_layer(rng):
     """V ~ U(±1/‖U_g‖_F) gives E‖row of W‖² = 1/3, as PyTorch's Linear init, for any dictionary."""
-    basis, _ = denil.column_basis("identity_subset", 784, 78, 2, rng=0)
+    basis = identity_atoms([random_indices(784, 78, g) for g in range(2)], 784)
     W = FactorizedLinear(basis, 2000, rng=1, **F64).effective_weight()
     dense = nn.Linear(784, 2000, rng=1, **F64).weight.data
     assert (W ** 2).sum(1).mean() == pytest.approx(1 / 3, rel=0.03)
@@ -234,150 +303,3 @@ def test_bad_input_gives_clear_errors(rng):
         layer(np.ones((2, 4), np.float32))
     with pytest.raises(RuntimeError, match="backward called before forward"):
         layer.backward(np.ones((2, 3), np.float32))
-
-
-# ----- dictionaries, kernel ridge regression, truncated SVD ----------------------------------------
-def test_se_kernel_values():
-    p = denil.pixel_coordinates((3, 4))
-    assert p.shape == (12, 2) and tuple(p[5]) == (1.0, 1.0)  # C order, as Flatten
-    K = denil.se_kernel(p, p, length_scale=2.0)
-    np.testing.assert_allclose(np.diag(K), 1)
-    np.testing.assert_allclose(K, K.T)
-    assert K[0, 1] == pytest.approx(np.exp(-1 / 8))  # one pixel apart, ℓ = 2: exp(−1/(2·4))
-    assert K[0, 5] == pytest.approx(np.exp(-2 / 8))
-    assert np.linalg.eigvalsh(K).min() > -1e-10  # positive semi-definite
-
-
-def test_empirical_kernel_is_the_scaled_input_covariance(rng):
-    x = rng.standard_normal((50, 1, 3, 3)) * np.arange(1, 10).reshape(1, 1, 3, 3)
-    K = denil.empirical_kernel(x)
-    C = np.cov(x.reshape(50, 9), rowvar=False)
-    np.testing.assert_allclose(K, C / np.trace(C) * 9)
-    assert np.diag(K).mean() == pytest.approx(1)
-
-
-def test_kernel_ridge_predictor_interpolates_as_ridge_goes_to_zero(rng):
-    grid = denil.pixel_coordinates((8, 8))
-    K = denil.se_kernel(grid, grid, 1.5)
-    alpha = np.sort(rng.choice(64, 16, replace=False))
-    W = rng.standard_normal((3, 64))
-    errors = []
-    for ridge in (1e-1, 1e-3, 1e-5, 1e-8):
-        U = denil.kernel_ridge_predictor(K, alpha, ridge)
-        assert U.shape == (64, 16)
-        errors.append(np.abs(denil.reconstruct(W, U, alpha)[:, alpha] - W[:, alpha]).max())
-    assert all(a > b for a, b in zip(errors, errors[1:]))  # monotone in λ
-    assert errors[-1] < 1e-5
-    exact = denil.kernel_ridge_predictor(K, alpha, 0.0)
-    np.testing.assert_allclose(exact[alpha], np.eye(16), atol=1e-8)
-    # the predictor is a kernel-weighted regression: a feature in the span of K's columns at α
-    # (w = K_{·α} c) is predicted exactly from its values at α when λ = 0
-    w = (K[:, alpha] @ rng.standard_normal(16))[None]
-    np.testing.assert_allclose(denil.reconstruct(w, denil.kernel_ridge_predictor(K, alpha, 0.0), alpha),
-                               w, atol=1e-7)
-
-
-def test_truncated_svd_residual_is_the_root_sum_of_the_discarded_squared_singular_values(rng):
-    W = rng.standard_normal((30, 20))
-    for rank in (1, 5, 19, 20):
-        left, right, s = denil.truncated_svd(W, rank)
-        assert left.shape == (30, rank) and right.shape == (20, rank)
-        residual = np.linalg.norm(W - left @ right.T)
-        assert residual == pytest.approx(np.sqrt((s[rank:] ** 2).sum()), abs=1e-10)
-        assert np.linalg.matrix_rank(left @ right.T) == rank
-    # Eckart–Young: no other rank-5 matrix does better, e.g. a truncation of a perturbed W
-    left, right, _ = denil.truncated_svd(W + 0.1 * rng.standard_normal(W.shape), 5)
-    assert np.linalg.norm(W - left @ right.T) > np.sqrt((s[5:] ** 2).sum())
-    with pytest.raises(ValueError, match=r"rank must be in \[1, 20\], got 21"):
-        denil.truncated_svd(W, 21)
-
-
-def test_svd_layer_computes_the_truncated_weight(rng):
-    linear = nn.Linear(12, 7, rng=rng, **F64)
-    layer = denil.svd_layer(linear, 3)
-    left, right, _ = denil.truncated_svd(linear.weight.data, 3)
-    np.testing.assert_allclose(layer.effective_weight(), left @ right.T, atol=1e-12)
-    assert layer.learns_basis and layer.n_learned() == 3 * (12 + 7) + 7
-    full = denil.svd_layer(linear, 7)
-    x = rng.standard_normal((4, 12))
-    np.testing.assert_allclose(full(x), linear(x), atol=1e-12)
-
-
-@pytest.mark.parametrize("kind", ["se_kernel", "empirical", "identity_subset", "random_gaussian"])
-def test_column_basis_shapes_and_seeds(kind, rng):
-    grid = denil.pixel_coordinates((6, 6))
-    kernel = denil.se_kernel(grid, grid, 1.0) if kind != "empirical" else denil.empirical_kernel(
-        rng.random((40, 36)))
-    U, alpha = denil.column_basis(kind, 36, 5, 3, rng=4, kernel=kernel)
-    assert U.shape == (3, 36, 5)
-    again, _ = denil.column_basis(kind, 36, 5, 3, rng=4, kernel=kernel)
-    np.testing.assert_array_equal(U, again)
-    if kind == "random_gaussian":
-        assert alpha is None
-        return
-    assert alpha.shape == (3, 5) and all(len(set(a)) == 5 for a in alpha)
-    assert not all(np.array_equal(alpha[0], a) for a in alpha[1:])  # each group its own α
-    if kind == "identity_subset":
-        for g in range(3):
-            np.testing.assert_array_equal(U[g][alpha[g]], np.eye(5))
-            assert not np.delete(U[g], alpha[g], axis=0).any()
-
-
-def test_fraction_and_dictionary_errors():
-    for bad in (0, -0.1, 1.5):
-        with pytest.raises(ValueError, match=rf"fraction: expected a number in \(0, 1\], got {bad}"):
-            denil.atoms_for_fraction(bad, 784)
-    assert denil.atoms_for_fraction(1, 784) == 784 and denil.atoms_for_fraction(1e-4, 784) == 1
-    with pytest.raises(ValueError, match="unknown kind 'dct'; expected one of se_kernel, empirical, "
-                                         "random_gaussian, identity_subset"):
-        denil.column_basis("dct", 10, 2)
-    with pytest.raises(ValueError, match=r"needs a kernel of shape \(10, 10\), got None"):
-        denil.column_basis("se_kernel", 10, 2)
-    with pytest.raises(ValueError, match=r"distinct int indices in \[0, 4\)"):
-        denil.kernel_ridge_predictor(np.eye(4), np.array([1, 1]), 0.1)
-    with pytest.raises(ValueError, match="fraction"):
-        denil.factorized_layer("learned", 2.0, 10)
-
-
-def test_reproduce_checks_its_config_before_training(tmp_path):
-    with pytest.raises(ValueError, match="unknown kind 'dct'; expected one of se_kernel, empirical, "
-                                         "random_gaussian, identity_subset, learned"):
-        denil.reproduce(config=denil.Config(dictionaries=("se_kernel", "dct")), out_dir=tmp_path)
-    with pytest.raises(ValueError, match=r"fraction: expected a number in \(0, 1\], got 0"):
-        denil.reproduce(config=denil.Config(fractions=(0.1, 0)), out_dir=tmp_path)
-
-
-def test_equal_count_width_is_the_widest_within_budget():
-    budget = denil.mlp_count(500) - 784 * 500 + 500 * 78  # the factorized net at 10%
-    h = denil.equal_count_width(budget)
-    assert denil.mlp_count(h) <= budget < denil.mlp_count(h + 1)
-    assert denil.low_rank_for_fraction(0.25, 500, 784) == 76  # as in the prototype (card 7)
-    with pytest.raises(ValueError, match="below the smallest MLP"):
-        denil.equal_count_width(100)
-
-
-def test_reconstruction_of_smooth_features_is_accurate(rng):
-    """Features drawn from the SE prior itself are predicted well from a quarter of their values,
-    far better than keeping the values at α alone (the paper's premise, on data that meet it)."""
-    grid = denil.pixel_coordinates((28, 28))
-    K = denil.se_kernel(grid, grid, 3.0)
-    W = (np.linalg.cholesky(K + 1e-6 * np.eye(784)) @ rng.standard_normal((784, 5))).T  # (5, 784)
-    alpha = np.sort(rng.choice(784, 196, replace=False))
-    U = denil.kernel_ridge_predictor(K, alpha, 1e-3)
-    smooth = denil.relative_error(W, denil.reconstruct(W, U, alpha))
-    kept = denil.relative_error(W, denil.reconstruct(W, np.eye(784)[:, alpha], alpha))
-    assert smooth < 0.1 and kept > 0.8  # a tenth of the error of the values at α alone
-
-
-# ----- the reproduction ----------------------------------------------------------------------------
-def test_quick_reproduction(tmp_path):
-    report = denil.reproduce(quick=True, seed=0, out_dir=tmp_path, verbose=False)
-    assert len(report.figures) == 2 and all(f.read_bytes()[:4] == b"\x89PNG" for f in report.figures)
-    rows = {(r["experiment"], r["method"], round(r["fraction"], 2)): r for r in report.rows}
-    full = rows["full network", "dense 784-500-500-10", 1.0]["error"]
-    se10, se25 = rows["trained", "se_kernel", 0.1]["error"], rows["trained", "se_kernel", 0.25]["error"]
-    random10 = rows["trained", "random_gaussian", 0.1]["error"]
-    assert full < 20  # percent; chance is 90
-    assert se25 <= full + 0.5  # the issue's target
-    assert se10 < random10  # the issue's target
-    assert any(n.startswith("SE kernel with 25%") and "holds" in n for n in report.notes)
