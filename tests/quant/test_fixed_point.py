@@ -157,6 +157,36 @@ def test_fixed_matmul_equals_the_exact_product_rounded_once(mode, rng):
     assert np.abs(sr - a.astype(np.float64) @ b.astype(np.float64)).max() < fmt.resolution
 
 
+def near_ties():
+    """Operands whose exact sums lie one unit (of ε_a·ε_b = 2⁻²⁸) beside a tie or a grid
+    point of the output ⟨6, 10⟩, at a magnitude (~2²⁸ units) where float32 keeps only 24 bits:
+    rounding a sum to float32 first, or accumulating in float32, lands on the tie (or the grid
+    point) and then rounds the wrong way. Columns: 2001·2¹⁷ = (1000 + ½)·2¹⁸ is a tie, and
+    2002·2¹⁷ = 1001·2¹⁸ a grid point (2¹⁸ units = one output step); rows add ±1 unit."""
+    a_fmt = b_fmt = FixedPoint(16, 14)
+    a_codes = np.array([[2 ** 14, 1], [2 ** 14, -1], [-2 ** 14, 1], [-2 ** 14, -1]])
+    b_codes = np.array([[8 * 2001, 8 * 2002], [1, 1]])
+    return from_codes(a_codes, a_fmt, np.float32), from_codes(b_codes, b_fmt, np.float32), a_fmt
+
+
+@pytest.mark.parametrize("mode", ["nearest", "down"])
+def test_fixed_matmul_rounds_near_ties_as_the_exact_sum_does(mode):
+    a, b, fmt_in = near_ties()
+    fmt = FixedPoint(16, 10)
+    got = fixed_matmul(a, b, fmt, mode, a_fmt=fmt_in, b_fmt=fmt_in)
+    expected = exact_once(to_codes(a, fmt_in), to_codes(b, fmt_in), 14 + 14 - 10, fmt, mode)
+    assert np.array_equal(got, expected)
+    step = fmt.resolution
+    if mode == "nearest":  # just above a tie goes up; just below goes down (ties go down)
+        assert (got[:, 0] / step).tolist() == [1001, 1000, -1000, -1001]
+    else:  # just below a grid point goes down a whole step
+        assert (got[:, 1] / step).tolist() == [1001, 1000, -1001, -1002]
+    # the cases discriminate: a float32 accumulator, or a float32 sum rounded again, differs
+    sums32 = (to_codes(a, fmt_in).astype(np.float32) @ to_codes(b, fmt_in).astype(np.float32))
+    float32_path = quantize_fixed((sums32 * np.float32(2.0 ** -28)).astype(np.float64), fmt, mode)
+    assert not np.array_equal(float32_path, expected)
+
+
 def test_fixed_matmul_refuses_what_it_cannot_do_exactly():
     fmt = FixedPoint(16, 8)
     a, b = np.full((2, 3), 0.5), np.full((3, 2), 0.25)
