@@ -161,6 +161,48 @@ def test_lecun_exact_for_the_last_layer(loss, gauss_newton, rng):
     assert_lecun_exact(model, loss, x, y, gauss_newton, which=[4, 5])
 
 
+@pytest.mark.parametrize("loss", LOSSES[::2], ids=LOSS_IDS[::2])
+@pytest.mark.parametrize("activation", [nn.Tanh, nn.Sigmoid, nn.ReLU], ids=lambda a: a.__name__)
+def test_lecun_last_layer_under_an_output_nonlinearity(activation, loss, rng):
+    """Linear - tanh - Linear - f - loss (OBD's tanh outputs for f = tanh). For the last Linear
+    nothing is dropped except, with gauss_newton=True, the f″ term: the recursion is then the
+    GGN diagonal, and the Hessian's only when f is piecewise linear."""
+    model = nn.Sequential(nn.Linear(5, 4, rng=rng, dtype=np.float64), nn.Tanh(),
+                          nn.Linear(4, 3, rng=rng, dtype=np.float64), activation())
+    x = rng.standard_normal((6, 5))
+    y = rng.integers(0, 3, 6) if isinstance(loss, nn.SoftmaxCrossEntropy) else rng.standard_normal((6, 3))
+    assert_lecun_exact(model, loss, x, y, gauss_newton=False, which=[2, 3])
+    ggn, obd = cv.diag_ggn(model, loss, x, y), cv.diag_lecun(model, loss, x, y, gauss_newton=True)
+    assert_close([(f"last {i}", obd[i], ggn[i]) for i in (2, 3)], rtol=1e-8, atol=1e-12)
+    exact = cv.diag_hessian(model, loss, x, y)[2]
+    gap = np.abs(obd[2] - exact).max() / np.abs(exact).max()
+    if activation.piecewise_linear:
+        assert gap < 1e-8
+    else:  # the counter-case: OBD's h_kk of the last layer is not the Hessian's here
+        assert gap > 0.1, gap
+
+
+def test_lecun_last_conv_layer_exact_only_with_a_diagonal_loss_hessian(rng):
+    """A shared weight reaches many outputs: its cross terms vanish under MSE (diagonal loss
+    Hessian) but not under softmax cross-entropy."""
+    model = nn.Sequential(nn.Conv2d(2, 3, 3, rng=rng, dtype=np.float64), nn.Tanh(),
+                          nn.Conv2d(3, 2, 2, rng=rng, dtype=np.float64), nn.Tanh(), nn.Flatten())
+    x = rng.standard_normal((2, 2, 6, 6))
+    assert_lecun_exact(model, nn.MSELoss(), x, rng.standard_normal((2, 18)), gauss_newton=False,
+                       which=[2, 3])
+    loss, y = nn.SoftmaxCrossEntropy(), rng.integers(0, 18, 2)
+    gap = cv.diag_lecun(model, loss, x, y, False)[2] - cv.diag_hessian(model, loss, x, y)[2]
+    assert np.abs(gap).max() > 1e-3
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS, ids=lambda a: a.__name__)
+def test_lecun_one_layer_back_with_mse_is_the_ggn_under_gauss_newton(activation, rng):
+    model = small_mlp(rng, activation, sizes=(4, 5, 3))
+    x, y, loss = rng.standard_normal((6, 4)), rng.standard_normal((6, 3)), nn.MSELoss()
+    assert_close([(p.name, a, b) for p, a, b in zip(model.parameters(), cv.diag_lecun(model, loss, x, y),
+                                                    cv.diag_ggn(model, loss, x, y))], 1e-8, 1e-12)
+
+
 @pytest.mark.parametrize("activation", ACTIVATIONS, ids=lambda a: a.__name__)
 def test_lecun_exact_one_layer_back_with_mse_and_linear_outputs(activation, rng):
     """Linear - f - Linear - MSE: the loss Hessian is diagonal and each hidden unit feeds the
