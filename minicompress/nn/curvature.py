@@ -45,6 +45,7 @@ import numbers
 
 import numpy as np
 
+from minicompress.nn.checks import check_finite
 from minicompress.rng import as_rng
 
 
@@ -179,11 +180,17 @@ def _direction(params, v) -> dict:
     v = list(v)
     if len(v) != len(params):
         raise ValueError(f"hvp: v must hold one array per parameter ({len(params)}), got {len(v)}")
+    out = {}
     for p, vp in zip(params, v):
         if np.shape(vp) != p.data.shape:
             raise ValueError(f"hvp: direction for {p.name!r} has shape {np.shape(vp)}, "
                              f"expected {p.data.shape}")
-    return {p: np.asarray(vp, p.data.dtype) for p, vp in zip(params, v)}
+        vp = np.asarray(vp)
+        if not (np.issubdtype(vp.dtype, np.floating) or np.issubdtype(vp.dtype, np.integer)):
+            raise TypeError(f"hvp: direction for {p.name!r} must be a real array, got dtype {vp.dtype}")
+        check_finite(vp, "hvp", f"the direction for {p.name!r}")
+        out[p] = vp.astype(p.data.dtype, copy=False)
+    return out
 
 
 def _split(flat: np.ndarray, params) -> list[np.ndarray]:

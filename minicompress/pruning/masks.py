@@ -69,9 +69,7 @@ def compute_mask(scores, amount, mask=None) -> np.ndarray:
     if np.isnan(scores).any():
         raise ValueError(f"scores: {int(np.isnan(scores).sum())} NaN score(s); every entry needs "
                          f"a comparable score")
-    new = np.ones(scores.shape) if mask is None else np.asarray(mask, dtype=np.float64).copy()
-    if new.shape != scores.shape:
-        raise ValueError(f"mask: shape {new.shape} does not match scores of shape {scores.shape}")
+    new = np.ones(scores.shape) if mask is None else _check_mask(mask, scores.shape)
     flat = new.reshape(-1)  # a view: writing into it writes into ``new``
     candidates = np.flatnonzero(flat)
     count = prune_count(amount, candidates.size)
@@ -214,6 +212,22 @@ def _check_params(params) -> list[Parameter]:
     if not params:
         raise ValueError("params: got an empty list")
     return params
+
+
+def _check_mask(mask, shape: tuple) -> np.ndarray:
+    """A copy of a 0/1 mask of ``shape`` as float64, or a ValueError naming what is wrong."""
+    mask = np.asarray(mask)
+    if not (np.issubdtype(mask.dtype, np.number) or mask.dtype == bool) \
+            or np.issubdtype(mask.dtype, np.complexfloating):
+        raise TypeError(f"mask: expected a real 0/1 array, got dtype {mask.dtype}")
+    if mask.shape != shape:
+        raise ValueError(f"mask: shape {mask.shape} does not match scores of shape {shape}")
+    bad = ~np.isin(mask, (0, 1))
+    if bad.any():
+        first = mask.ravel()[np.flatnonzero(bad.ravel())[0]].item()
+        raise ValueError(f"mask: expected only 0 and 1, got {first!r} ({int(bad.sum())} entries "
+                         f"other than 0/1)")
+    return mask.astype(np.float64)
 
 
 def _check_scores(scores, param: Parameter) -> np.ndarray:

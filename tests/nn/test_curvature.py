@@ -346,6 +346,16 @@ def test_float32_results_and_bad_arguments(rng):
         cv.hvp(model, loss, x, y, v[:4] + [np.ones(2)] + v[5:])
     with pytest.raises(ValueError, match="positive int"):
         cv.diag_hutchinson(model, loss, x, y, 0)
+    bad = [vp.copy() for vp in v]
+    bad[2][1, 0, 1, 1] = np.nan
+    with pytest.raises(ValueError, match=r"hvp: the direction for '3.weight' contains 1 NaN/inf "
+                                         r"value\(s\), first at flat index 15 \(nan\)"):
+        cv.hvp(model, loss, x, y, bad)
+    bad[2][1, 0, 1, 1] = np.inf
+    with pytest.raises(ValueError, match=r"'3.weight' contains 1 NaN/inf"):
+        cv.hvp(model, loss, x, y, bad)
+    with pytest.raises(TypeError, match=r"direction for '0.weight' must be a real array, got dtype complex"):
+        cv.hvp(model, loss, x, y, [v[0] + 1j] + v[1:])
 
 
 def test_custom_layer_without_rules_fails_loudly(rng):

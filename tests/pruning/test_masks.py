@@ -83,6 +83,21 @@ def test_numpy_scalars_are_accepted_and_bad_scores_rejected():
         pruning.prune(param([1.0, 2.0]), 1, scores=[1.0, 2.0, 3.0])
 
 
+@pytest.mark.parametrize("mask, error, text", [
+    ([1, 2, 1, 1], ValueError, r"mask: expected only 0 and 1, got 2 \(1 entries other than 0/1\)"),
+    ([1, -1, 0, 1], ValueError, r"mask: expected only 0 and 1, got -1"),
+    ([1.0, 0.5, 0.5, 1.0], ValueError, r"got 0.5 \(2 entries"),
+    ([1.0, np.nan, 1.0, 1.0], ValueError, r"got nan"),
+    ([1, 1, 1], ValueError, r"mask: shape \(3,\) does not match scores of shape \(4,\)"),
+    (["1", "0", "1", "1"], TypeError, r"mask: expected a real 0/1 array, got dtype <U1"),
+])
+def test_a_mask_must_hold_only_zeros_and_ones(mask, error, text):
+    """A value other than 0/1 once came back as −1 in the new mask."""
+    with pytest.raises(error, match=text):
+        compute_mask(np.arange(4.0), 1, mask=mask)
+    assert compute_mask(np.arange(4.0), 1, mask=np.array([True, False, True, True])).tolist() == [0, 0, 1, 1]
+
+
 def test_global_prune_ranks_across_parameters():
     a, b = param([1.0, 5.0]), param([[2.0, 3.0], [-4.0, 0.5]])
     pruning.global_prune([a, b], 3)  # 0.5, 1, 2 go

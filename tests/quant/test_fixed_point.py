@@ -213,3 +213,21 @@ def test_codes_show_the_registers():
         to_codes(np.array([0.1]), fmt)
     with pytest.raises(ValueError, match="codes must lie in \\[-128, 127\\]"):
         from_codes(np.array([128]), fmt)
+    for dtype, shown in ((np.float16, "float16"), (np.int32, "int32"), ("bfloat16", "'bfloat16'")):
+        with pytest.raises(TypeError, match=f"from_codes: dtype must be float32 or float64, got {shown}"):
+            from_codes(codes, fmt, dtype)
+    with pytest.raises(TypeError, match="from_codes: fmt must be a FixedPoint, got tuple"):
+        from_codes(codes, (8, 4))
+    with pytest.raises(TypeError, match="to_codes: fmt must be a FixedPoint, got str"):
+        to_codes(x, "<4,4>")
+
+
+def test_more_fraction_bits_than_word_bits_give_a_range_below_one_half():
+    """FixedPoint(8, 12): IL = −4, so the point lies 4 bits left of the word (documented)."""
+    fmt = FixedPoint(8, 12)
+    assert (fmt.integer_bits, fmt.min, fmt.max) == (-4, -2.0 ** -5, 2.0 ** -5 - 2.0 ** -12)
+    x = np.array([-1.0, -0.01, 0.0, 0.02, 1.0])
+    q = quantize_fixed(x, fmt, "nearest")
+    assert q.tolist() == [fmt.min, -41 * 2.0 ** -12, 0.0, 82 * 2.0 ** -12, fmt.max]
+    assert fmt.bits(fmt.min) == ".111110000000" and fmt.bits(fmt.max) == ".000001111111"
+    assert "range [-0.03125, 0.031005859375]" in repr(fmt)
