@@ -109,6 +109,23 @@ def test_fit_refuses_an_optimizer_over_another_models_parameters(rng):
         fit([copied], nn.SoftmaxCrossEntropy(), some, x, y, epochs=1, batch_size=4)
 
 
+def test_fit_and_evaluate_name_other_bad_arguments(rng):
+    x, y = blobs(rng, n=20)
+    model, loss = mlp(0), nn.SoftmaxCrossEntropy()
+    opt = nn.SGD(model.parameters(), lr=0.1)
+    run = dict(epochs=1, batch_size=4, verbose=False)
+    with pytest.raises(TypeError, match="loss must be an engine loss .*got str"):
+        fit(model, "cross-entropy", opt, x, y, **run)
+    with pytest.raises(TypeError, match="loss must be an engine loss .*got type"):
+        evaluate(model, nn.MSELoss, x, y)
+    with pytest.raises(TypeError, match="shuffle must be True or False, got 'no'"):
+        fit(model, loss, opt, x, y, shuffle="no", **run)
+    with pytest.raises(TypeError, match=r"validation must be a pair \(x_val, y_val\), got tuple of length 1"):
+        fit(model, loss, opt, x, y, validation=(x,), **run)
+    with pytest.raises(TypeError, match="on_step must be callable or None, got int"):
+        fit(model, loss, opt, x, y, on_step=3, **run)
+
+
 def test_progress_line_and_callbacks(rng, capsys):
     x, y = blobs(rng, n=64)
     model, steps = mlp(0), []

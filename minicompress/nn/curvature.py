@@ -75,6 +75,8 @@ def diag_lecun(model, loss, x, y, gauss_newton: bool = True) -> list[np.ndarray]
     (Levenberg–Marquardt form, always ≥ 0). Exact only in the cases listed in the module
     docstring. Results are also stored in ``p.hdiag``.
     """
+    if not isinstance(gauss_newton, (bool, np.bool_)):
+        raise TypeError(f"diag_lecun: gauss_newton must be True or False, got {gauss_newton!r}")
     params = _start(model, loss, x, y)
     g = None if gauss_newton else loss.backward()
     model.backward_diag(g, loss.hessian_diag(), gauss_newton, need_input=False)
@@ -177,6 +179,9 @@ def diag_hutchinson(model, loss, x, y, n: int, rng=None) -> list[np.ndarray]:
 
 def _direction(params, v) -> dict:
     """Validate a direction (one array per parameter) and key it by parameter."""
+    if not isinstance(v, (list, tuple)):
+        raise TypeError(f"hvp: v must be a list of arrays, one per parameter ({len(params)}), "
+                        f"got {type(v).__name__}")
     v = list(v)
     if len(v) != len(params):
         raise ValueError(f"hvp: v must hold one array per parameter ({len(params)}), got {len(v)}")

@@ -85,6 +85,7 @@ def prune(param: Parameter, amount, scores=None) -> Parameter:
     ``scores`` defaults to ``|param.data|`` (magnitude pruning, PyTorch's ``l1_unstructured``).
     The new mask is combined with the old one; returns ``param``.
     """
+    _check_param(param)
     scores = np.abs(param.data) if scores is None else _check_scores(scores, param)
     param.mask = compute_mask(scores, amount, param.mask)
     return param
@@ -130,6 +131,7 @@ def structured_prune(param: Parameter, amount, dim: int, slice_scores) -> Parame
     A slice is a candidate while any of its entries is unpruned; ``amount`` counts slices.
     ``slice_scores`` has shape ``(param.shape[dim],)``.
     """
+    _check_param(param)
     dim = _check_dim(dim, param)
     slice_scores = np.asarray(slice_scores)
     if slice_scores.shape != (param.shape[dim],):
@@ -152,19 +154,27 @@ def ln_structured(param: Parameter, amount, n, dim: int, scores=None) -> Paramet
     importances of ``param``'s shape) or, by default, the effective weights ``data * mask``.
     ``n`` as in ``np.linalg.norm``: 1, 2, ``np.inf``, ...
     """
+    _check_param(param)
     dim = _check_dim(dim, param)
     s = param.value() if scores is None else _check_scores(scores, param)
     s = np.moveaxis(s, dim, 0).reshape(param.shape[dim], -1)  # (slices, entries per slice)
-    return structured_prune(param, amount, dim, np.linalg.norm(s, ord=n, axis=1))
+    try:
+        norms = np.linalg.norm(s, ord=n, axis=1)
+    except (ValueError, TypeError):
+        raise ValueError(f"n: expected a vector norm order of np.linalg.norm (1, 2, np.inf, "
+                         f"-np.inf, 0, ...), got {n!r}") from None
+    return structured_prune(param, amount, dim, norms)
 
 
 def random_unstructured(param: Parameter, amount, rng=None) -> Parameter:
     """Delete ``amount`` unpruned entries chosen uniformly at random (the baseline)."""
+    _check_param(param)
     return prune(param, amount, scores=as_rng(rng).random(param.shape))
 
 
 def random_structured(param: Parameter, amount, dim: int, rng=None) -> Parameter:
     """Delete ``amount`` unpruned slices along ``dim`` chosen uniformly at random."""
+    _check_param(param)
     dim = _check_dim(dim, param)
     return structured_prune(param, amount, dim, as_rng(rng).random(param.shape[dim]))
 
@@ -174,6 +184,7 @@ def remove(param: Parameter) -> Parameter:
 
     The deleted entries are then plain zeros that training may move again.
     """
+    _check_param(param)
     if param.mask is not None:
         param.data = param.data * param.mask
         param.mask = None
@@ -201,6 +212,12 @@ def weights(model: Module) -> list[Parameter]:
     """The weight matrices and kernels of ``model`` (names ending in ``weight``): what the
     libraries and Han et al. prune. Biases are left alone."""
     return [p for name, p in model.named_parameters() if name.split(".")[-1] == "weight"]
+
+
+def _check_param(param) -> None:
+    if not isinstance(param, Parameter):
+        raise TypeError(f"param: expected a Parameter (e.g. model[0].weight), got "
+                        f"{type(param).__name__}")
 
 
 def _check_params(params) -> list[Parameter]:

@@ -98,6 +98,16 @@ def test_a_mask_must_hold_only_zeros_and_ones(mask, error, text):
     assert compute_mask(np.arange(4.0), 1, mask=np.array([True, False, True, True])).tolist() == [0, 0, 1, 1]
 
 
+def test_pruning_functions_name_a_bad_param_or_norm():
+    for call in (lambda: pruning.prune(np.ones(3), 1), lambda: pruning.remove(np.ones(3)),
+                 lambda: pruning.ln_structured([1.0], 1, n=1, dim=0),
+                 lambda: pruning.random_unstructured(np.ones(3), 1, rng=0)):
+        with pytest.raises(TypeError, match="param: expected a Parameter .*got (ndarray|list)"):
+            call()
+    with pytest.raises(ValueError, match="n: expected a vector norm order .*got 'fro'"):
+        pruning.ln_structured(param(np.ones((3, 3))), 1, n="fro", dim=0)
+
+
 def test_global_prune_ranks_across_parameters():
     a, b = param([1.0, 5.0]), param([[2.0, 3.0], [-4.0, 0.5]])
     pruning.global_prune([a, b], 3)  # 0.5, 1, 2 go

@@ -90,3 +90,15 @@ def test_gradual_pruning_inside_fit(rng):
     for p in pruning.weights(model):
         assert p.data.size - p.mask.sum() == p.data.size - max(round(p.data.size * 0.25), 1)
         assert not p.value()[p.mask == 0].any()
+
+
+def test_pruner_names_a_bad_schedule_or_target():
+    w = nn.Parameter(np.arange(1.0, 7.0).reshape(2, 3), "w")
+    with pytest.raises(TypeError, match="schedule: expected a callable .*got float"):
+        ScheduledPruner([w], 0.5)
+    with pytest.raises(TypeError, match="scores: expected None or a function of a parameter, got ndarray"):
+        ScheduledPruner([w], lambda step: 0.5, scores=np.ones((2, 3)))
+    for target in (1.5, float("nan"), -0.1, "0.5"):
+        with pytest.raises(ValueError, match=r"schedule\(7\): expected a sparsity \(fraction of zeros\) in \[0, 1\)"):
+            ScheduledPruner([w], lambda step: target)(7)
+    assert w.mask is None  # nothing was pruned on the way

@@ -196,6 +196,11 @@ def test_fixed_matmul_refuses_what_it_cannot_do_exactly():
         fixed_matmul(a, b + 200, fmt, "nearest")
     with pytest.raises(ValueError, match="expected a \\(m, k\\) and b \\(k, n\\)"):
         fixed_matmul(a, b.T, fmt, "nearest")
+    for name in ("a_fmt", "b_fmt"):
+        with pytest.raises(TypeError, match=f"fixed_matmul: {name} must be a FixedPoint, got tuple"):
+            fixed_matmul(a, b, fmt, "nearest", **{name: (16, 8)})
+    with pytest.raises(TypeError, match="fixed_matmul: fmt must be a FixedPoint, got str"):
+        fixed_matmul(a, b, "<8,8>", "nearest")
     wide = FixedPoint(30, 8)
     with pytest.raises(ValueError, match="beyond float64's exact integers"):
         fixed_matmul(a, b, wide, "nearest")

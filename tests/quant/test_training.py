@@ -44,6 +44,8 @@ def test_quantizer_rejects_bad_arguments():
         Quantizer("bfloat16", "nearest_even")
     with pytest.raises(ValueError, match="expected 'zeroed' or 'saturated'"):
         Quantizer(FMT, "down").fraction("lost")
+    with pytest.raises(TypeError, match="count must be True or False, got 'no'"):
+        Quantizer(FMT, "down", count="no")
 
 
 def test_quantize_rounds_forward_and_backward_and_clips_the_gradient_of_saturation():
