@@ -141,6 +141,15 @@ def test_ln_structured_removes_whole_rows_by_norm():
     assert w.mask.sum() == 4
 
 
+def test_ln_structured_ranks_the_effective_weights_of_a_pruned_parameter():
+    """Row 0 stores a large value that an earlier mask deleted: its effective norm is 1, below
+    row 1's √8, so row 0 goes (as PyTorch, which scores the masked weight)."""
+    w = param([[10.0, 1.0], [2.0, 2.0]])
+    w.mask = np.array([[0.0, 1.0], [1.0, 1.0]])
+    pruning.ln_structured(w, 1, n=2, dim=0)
+    assert w.mask.tolist() == [[0, 0], [1, 1]]
+
+
 def test_ln_structured_on_columns_and_conv_filters():
     w = param([[1.0, 9.0, 0.1], [1.0, 9.0, 0.1]])
     pruning.ln_structured(w, 2, n=2, dim=-1)
