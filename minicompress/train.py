@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from minicompress.nn.checks import NonFiniteError, check_array, positive_int
+from minicompress.nn.module import Module
 from minicompress.rng import as_rng
 
 
@@ -78,6 +79,34 @@ def _check_data(x, y, who: str) -> None:
                          f"{len(x)} and {len(y)}")
 
 
+def _check_loss(loss, who: str) -> None:
+    if not all(callable(getattr(loss, name, None)) for name in ("forward", "backward", "count_correct")) \
+            or not hasattr(loss, "reduction"):
+        raise TypeError(f"{who}: loss must be an engine loss (nn.SoftmaxCrossEntropy(), "
+                        f"nn.MSELoss()), got {type(loss).__name__}")
+
+
+def _check_optimizer(model, optimizer) -> None:
+    """The optimizer must step, and every parameter it holds must be one of the model's: an
+    optimizer built before the model was copied (``quantize_model``, ``copy.deepcopy``) would
+    otherwise train nothing, silently."""
+    if not isinstance(model, Module):
+        raise TypeError(f"fit: model must be an engine Module, got {type(model).__name__}")
+    if not callable(getattr(optimizer, "step", None)):
+        raise TypeError(f"fit: optimizer must have a step() method (nn.SGD, nn.Adam, a "
+                        f"QuantizedOptimizer), got {type(optimizer).__name__}")
+    params = getattr(optimizer, "params", None)
+    if params is None:
+        return
+    own = {id(p) for p in model.parameters()}
+    foreign = [p for p in params if id(p) not in own]
+    if foreign:
+        raise ValueError(f"fit: {len(foreign)} of the optimizer's {len(params)} parameters are "
+                         f"not the model's (the first: {foreign[0]!r}); expected parameters of "
+                         f"the model being trained: build the optimizer from model.parameters() "
+                         f"after copying or quantizing the model")
+
+
 def _status(record: dict) -> str:
     parts = [f"epoch {record['epoch']}/{record['epochs']}",
              f"step {record['step']}/{record['steps_per_epoch']}", f"loss {record['loss']:.4f}"]
@@ -129,6 +158,17 @@ def fit(model, loss, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int, ba
         As soon as the loss or an activation becomes NaN or infinite, naming the epoch and step.
     """
     _check_data(x, y, "fit")
+    _check_optimizer(model, optimizer)
+    _check_loss(loss, "fit")
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise TypeError(f"fit: shuffle must be True or False, got {shuffle!r}")
+    if validation is not None and (not isinstance(validation, (tuple, list)) or len(validation) != 2):
+        raise TypeError(f"fit: validation must be a pair (x_val, y_val), got "
+                        f"{type(validation).__name__}" + (f" of length {len(validation)}"
+                                                          if isinstance(validation, (tuple, list)) else ""))
+    for name, callback in (("on_step", on_step), ("on_epoch", on_epoch)):
+        if callback is not None and not callable(callback):
+            raise TypeError(f"fit: {name} must be callable or None, got {type(callback).__name__}")
     epochs = positive_int(epochs, "fit", "epochs")
     batch_size = positive_int(batch_size, "fit", "batch_size")
     rng, history, progress = as_rng(rng), History(), Progress(verbose)
@@ -183,6 +223,7 @@ def evaluate(model, loss, x: np.ndarray, y: np.ndarray, *, batch_size: int = 100
     where the loss defines none (a single MSE output).
     """
     _check_data(x, y, "evaluate")
+    _check_loss(loss, "evaluate")
     batch_size = positive_int(batch_size, "evaluate", "batch_size")
     was_training = model.training
     model.eval()

@@ -87,6 +87,45 @@ def test_fit_rejects_bad_arguments(rng):
         fit(model, loss, opt, x, y, epochs=1.5, batch_size=4)
 
 
+def test_fit_refuses_an_optimizer_over_another_models_parameters(rng):
+    """The usual slip: the optimizer is built before the model is copied (quantize_model,
+    deepcopy); it would step the original while fit trains the copy, i.e. train nothing."""
+    import copy
+    x, y = blobs(rng, n=20)
+    model = mlp(0)
+    copied = copy.deepcopy(model)
+    with pytest.raises(ValueError, match=r"fit: 4 of the optimizer's 4 parameters are not the "
+                                         r"model's \(the first: Parameter\(0.weight"):
+        fit(copied, nn.SoftmaxCrossEntropy(), nn.SGD(model.parameters(), lr=0.1), x, y,
+            epochs=1, batch_size=4, verbose=False)
+    mixed = nn.SGD(copied.parameters()[:2] + model.parameters()[2:], lr=0.1)
+    with pytest.raises(ValueError, match="2 of the optimizer's 4 parameters"):
+        fit(copied, nn.SoftmaxCrossEntropy(), mixed, x, y, epochs=1, batch_size=4, verbose=False)
+    some = nn.SGD(copied.parameters()[2:], lr=0.1)  # a subset of the model's own: allowed
+    fit(copied, nn.SoftmaxCrossEntropy(), some, x, y, epochs=1, batch_size=4, verbose=False)
+    with pytest.raises(TypeError, match="optimizer must have a step"):
+        fit(copied, nn.SoftmaxCrossEntropy(), copied.parameters(), x, y, epochs=1, batch_size=4)
+    with pytest.raises(TypeError, match="model must be an engine Module, got list"):
+        fit([copied], nn.SoftmaxCrossEntropy(), some, x, y, epochs=1, batch_size=4)
+
+
+def test_fit_and_evaluate_name_other_bad_arguments(rng):
+    x, y = blobs(rng, n=20)
+    model, loss = mlp(0), nn.SoftmaxCrossEntropy()
+    opt = nn.SGD(model.parameters(), lr=0.1)
+    run = dict(epochs=1, batch_size=4, verbose=False)
+    with pytest.raises(TypeError, match="loss must be an engine loss .*got str"):
+        fit(model, "cross-entropy", opt, x, y, **run)
+    with pytest.raises(TypeError, match="loss must be an engine loss .*got type"):
+        evaluate(model, nn.MSELoss, x, y)
+    with pytest.raises(TypeError, match="shuffle must be True or False, got 'no'"):
+        fit(model, loss, opt, x, y, shuffle="no", **run)
+    with pytest.raises(TypeError, match=r"validation must be a pair \(x_val, y_val\), got tuple of length 1"):
+        fit(model, loss, opt, x, y, validation=(x,), **run)
+    with pytest.raises(TypeError, match="on_step must be callable or None, got int"):
+        fit(model, loss, opt, x, y, on_step=3, **run)
+
+
 def test_progress_line_and_callbacks(rng, capsys):
     x, y = blobs(rng, n=64)
     model, steps = mlp(0), []

@@ -135,6 +135,12 @@ def load_train_test(name="synth_digits", *, n_train=None, n_test=None, seed=0, d
     if name == MNIST_TEST_SPLIT:
         x, y = load("mnist", "test", data_dir=data_dir, verify=verify)
         (x, y), (x_test, y_test) = train_test_split(x, y, test_size=2_000, rng=seed)
+        for what, n, available in (("n_train", n_train, len(y)), ("n_test", n_test, len(y_test))):
+            if n is not None:
+                _check_n(n, what)
+                if n > available:
+                    raise ValueError(f"{what}: {n} requested, but {MNIST_TEST_SPLIT} has "
+                                     f"{available} examples in that part")
         return (x[:n_train], y[:n_train]), (x_test[:n_test], y_test[:n_test])
     if name not in ("synth_digits", "mnist", "fashion_mnist", "cifar10"):
         raise ValueError(f"unknown image dataset {name!r}; expected synth_digits, mnist, "
@@ -149,6 +155,6 @@ def _whole_table(make, n):
     return make()
 
 
-def _check_n(n) -> None:
+def _check_n(n, what: str = "n") -> None:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n: expected a positive int number of examples, got {n!r}")
+        raise ValueError(f"{what}: expected a positive int number of examples, got {n!r}")

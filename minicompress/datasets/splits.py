@@ -67,6 +67,10 @@ def train_test_split(x, y, *, test_size, rng=0, stratify=True):
         Examples keep their original relative order within each part.
     """
     x, y = np.asarray(x), np.asarray(y)
+    if y.ndim != 1 or (stratify and not np.issubdtype(y.dtype, np.integer)):
+        raise ValueError(f"y: expected integer class labels of shape (n,), got {y.dtype} array "
+                         f"of shape {y.shape}" + ("" if y.ndim != 1 else "; pass stratify=False "
+                                                  "to split other targets"))
     n = len(y)
     if len(x) != n:
         raise ValueError(f"x has {len(x)} examples but y has {n}")

@@ -79,8 +79,11 @@ def check_mask(mask, data: np.ndarray, name: str) -> np.ndarray:
     if mask.shape != data.shape:
         raise ValueError(f"Parameter {name!r}: mask of shape {mask.shape} does not match data "
                          f"of shape {data.shape}")
-    if not np.isin(mask, (0, 1)).all():
-        raise ValueError(f"Parameter {name!r}: a mask may only hold 0 and 1")
+    bad = ~np.isin(mask, (0, 1))
+    if bad.any():
+        raise ValueError(f"Parameter {name!r}: a mask may only hold 0 and 1, got "
+                         f"{mask.ravel()[np.flatnonzero(bad.ravel())[0]].item()!r} "
+                         f"({int(bad.sum())} such entries)")
     return mask.astype(data.dtype)
 
 

@@ -19,13 +19,25 @@ fisher_diag       empirical Fisher diagonal, mean over examples of (∇E_n)²   
 
 How they relate: H = G + Σ (∂E/∂z)·∂²z/∂θ². For networks that are piecewise linear in θ between
 the loss and each weight (ReLU and max-pool networks) the second term vanishes and the exact
-diagonal equals the GGN diagonal. For tanh or sigmoid networks they differ. The LeCun recursion
-propagates only the diagonal of ∂²E/∂a² between layers, dropping every cross term
-∂²E/∂a_i∂a_j (and, for shared conv weights, the cross terms between a weight's connections):
-it is exact for the weights of the last layer, for every layer of a one-layer net whose loss
-Hessian is diagonal (MSE), and for the first layer of a one-hidden-layer MSE network with linear
-outputs when ``gauss_newton=False``; elsewhere it is an approximation of the same cost as
-backpropagation, which is the point of Optimal Brain Damage.
+diagonal equals the GGN diagonal. For tanh or sigmoid networks they differ.
+
+When LeCun's recursion is exact. It propagates only the diagonal of ∂²E/∂a² between layers,
+dropping every cross term ∂²E/∂a_i∂a_j (and, for a shared conv weight, the cross terms between
+its connections). Where nothing is dropped it gives the exact Hessian diagonal with
+``gauss_newton=False`` and the exact GGN diagonal with ``gauss_newton=True`` (the two agree when
+the activations in question are piecewise linear or absent). That is the case
+
+- for the last layer with parameters when only elementwise activations (and Flatten) stand
+  between it and the loss: a Linear layer with any loss (W[o, i] reaches only output o), a Conv2d
+  layer only when the loss Hessian is diagonal (MSE), since a shared weight reaches many outputs;
+- for the layer below a last Linear layer that feeds an MSE loss directly (a one-hidden-layer
+  MSE network with linear outputs): each hidden unit reaches the loss only through its own
+  column of weights and the loss Hessian is diagonal.
+
+Everywhere else it is an approximation of the same cost as backpropagation, which is the point
+of Optimal Brain Damage. In particular with ``gauss_newton=True`` (OBD's form) and a
+nonlinearity after the last Linear layer (OBD's tanh outputs), even the last layer's h_kk is
+the GGN's, not the Hessian's: the f″·∂E/∂y term is dropped (tens of percent off there).
 """
 from __future__ import annotations
 
@@ -33,6 +45,7 @@ import numbers
 
 import numpy as np
 
+from minicompress.nn.checks import check_finite
 from minicompress.rng import as_rng
 
 
@@ -59,8 +72,11 @@ def diag_lecun(model, loss, x, y, gauss_newton: bool = True) -> list[np.ndarray]
     a shared conv weight) [LeCun, Denker & Solla 1990; Becker & LeCun 1989]. What it drops: the
     off-diagonal terms ∂²E/∂a_i∂a_j (every layer below the last, and the loss Hessian's
     off-diagonal for softmax cross-entropy), and with ``gauss_newton=True`` the f″ terms
-    (Levenberg–Marquardt form, always ≥ 0). Results are also stored in ``p.hdiag``.
+    (Levenberg–Marquardt form, always ≥ 0). Exact only in the cases listed in the module
+    docstring. Results are also stored in ``p.hdiag``.
     """
+    if not isinstance(gauss_newton, (bool, np.bool_)):
+        raise TypeError(f"diag_lecun: gauss_newton must be True or False, got {gauss_newton!r}")
     params = _start(model, loss, x, y)
     g = None if gauss_newton else loss.backward()
     model.backward_diag(g, loss.hessian_diag(), gauss_newton, need_input=False)
@@ -163,14 +179,23 @@ def diag_hutchinson(model, loss, x, y, n: int, rng=None) -> list[np.ndarray]:
 
 def _direction(params, v) -> dict:
     """Validate a direction (one array per parameter) and key it by parameter."""
+    if not isinstance(v, (list, tuple)):
+        raise TypeError(f"hvp: v must be a list of arrays, one per parameter ({len(params)}), "
+                        f"got {type(v).__name__}")
     v = list(v)
     if len(v) != len(params):
         raise ValueError(f"hvp: v must hold one array per parameter ({len(params)}), got {len(v)}")
+    out = {}
     for p, vp in zip(params, v):
         if np.shape(vp) != p.data.shape:
             raise ValueError(f"hvp: direction for {p.name!r} has shape {np.shape(vp)}, "
                              f"expected {p.data.shape}")
-    return {p: np.asarray(vp, p.data.dtype) for p, vp in zip(params, v)}
+        vp = np.asarray(vp)
+        if not (np.issubdtype(vp.dtype, np.floating) or np.issubdtype(vp.dtype, np.integer)):
+            raise TypeError(f"hvp: direction for {p.name!r} must be a real array, got dtype {vp.dtype}")
+        check_finite(vp, "hvp", f"the direction for {p.name!r}")
+        out[p] = vp.astype(p.data.dtype, copy=False)
+    return out
 
 
 def _split(flat: np.ndarray, params) -> list[np.ndarray]:

@@ -99,12 +99,26 @@ def check_gradients(model, loss, x: np.ndarray, y: np.ndarray, *, eps: float = 1
 
 
 def assert_close(pairs, rtol: float, atol: float) -> float:
-    """For (name, ours, reference) triples: raise on the first |ours − ref| > atol + rtol·|ref|,
-    with a message showing the worst entry; return the largest error/tolerance ratio."""
+    """For (name, ours, reference) triples: raise AssertionError on the first non-finite entry
+    (NaN or ±inf, in either array) or the first |ours − ref| > atol + rtol·|ref|, naming the
+    triple and the entry; return the largest error/tolerance ratio.
+
+    Non-finite values fail on their own: a NaN compares False with everything, so a plain
+    ``ratio > 1`` test would let it pass and ``argmax`` would then point at the NaN and hide
+    a real error beside it.
+    """
     worst = 0.0
     for name, ours, ref in pairs:
+        ours, ref = np.asarray(ours), np.asarray(ref)
         if ours.shape != ref.shape:
             raise AssertionError(f"{name}: shape {ours.shape} != reference shape {ref.shape}")
+        for which, a in (("result", ours), ("reference", ref)):
+            bad = ~np.isfinite(a)
+            if bad.any():
+                k = np.unravel_index(int(np.argmax(bad)), a.shape) if a.ndim else ()
+                raise AssertionError(f"{name}: the {which} holds {int(bad.sum())} non-finite "
+                                     f"value(s); the first, at entry {tuple(int(i) for i in k)}, "
+                                     f"is {a[k]}")
         ratio = np.abs(ours - ref) / (atol + rtol * np.abs(ref))
         k = np.unravel_index(int(np.argmax(ratio)), ratio.shape) if ratio.size else ()
         if ratio.size and ratio[k] > 1:

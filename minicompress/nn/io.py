@@ -76,33 +76,82 @@ def load(path, model: Module | None = None) -> Module:
     Raises
     ------
     FileNotFoundError, ValueError
-        Missing file; corrupt, truncated or foreign file; names or shapes that do not match.
+        Missing file; a file of another kind (named in the message: a pickle, a lone .npy
+        array, text, a foreign archive; pickles are never loaded); corrupt or truncated files;
+        names, shapes or values (NaN, inf) that do not fit.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"load: no model file at {path}")
+    expected = "a minicompress model file (the .npz archive nn.save writes)"
+    kind = file_kind(path)
+    if kind != "a zip archive":
+        raise ValueError(f"load: {path} is {kind}, not {expected}")
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}  # reads (and CRC-checks) all
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+    except ValueError as err:
+        if "pickle" in str(err) or "Object arrays" in str(err):
+            raise ValueError(f"load: {path} holds Python objects (pickled arrays), which "
+                             f"minicompress never loads; expected {expected}") from None
         raise ValueError(f"load: {path} is not a readable .npz file (corrupt or truncated?): {err}") from err
-    try:
-        meta = json.loads(str(arrays.pop("__meta__")))
-        assert meta["format"] == FORMAT
-    except (KeyError, ValueError, TypeError, AssertionError):
-        raise ValueError(f"load: {path} is not a minicompress model file (no valid __meta__)") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as err:
+        raise ValueError(f"load: {path} is not a readable .npz file (corrupt or truncated?): {err}") from err
+    meta = _read_meta(arrays.pop("__meta__", None))
+    if meta is None:
+        raise ValueError(f"load: {path} is a zip archive without a valid minicompress __meta__ "
+                         f"entry (it holds {sorted(arrays)[:5]}); expected {expected}")
     if meta["version"] > VERSION:
         raise ValueError(f"load: {path} has format version {meta['version']}; this minicompress "
                          f"reads up to version {VERSION}: upgrade minicompress")
-    if sorted(arrays) != meta["keys"]:
+    if sorted(arrays) != sorted(meta["keys"]):
         raise ValueError(f"load: {path} is incomplete: it lists {meta['keys']} but holds {sorted(arrays)}")
     if model is None:
         if meta["architecture"] is None:
             raise ValueError(f"load: {path} holds a model with layers outside the engine; build "
                              f"the model yourself and pass it: load(path, model)")
-        model = build(meta["architecture"])
+        try:
+            model = build(meta["architecture"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"load: {path} describes an architecture this minicompress cannot "
+                             f"build ({type(err).__name__}: {err})") from None
+    elif not isinstance(model, Module):
+        raise TypeError(f"load: model must be a Module, got {type(model).__name__}")
     try:
         model.load_state_dict(arrays)
     except ValueError as err:
-        raise ValueError(f"load: {path} does not fit the given model: {err}") from None
+        raise ValueError(f"load: {path} does not fit the model: {err}") from None
     return model
+
+
+def file_kind(path: Path) -> str:
+    """What a file is, from its first bytes (for messages): "a zip archive" (.npz), "a single
+    NumPy array (.npy)", "a Python pickle", "an empty file", "a text file" or "a binary file"."""
+    with open(path, "rb") as f:
+        head = f.read(512)
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "a zip archive"
+    if head.startswith(b"\x93NUMPY"):
+        return "a single NumPy array (.npy)"
+    if head[:1] == b"\x80":  # the PROTO opcode that starts every pickle of protocol 2 or later
+        return "a Python pickle"
+    if not head:
+        return "an empty file"
+    try:
+        head.decode("utf-8")
+        return "a text file"
+    except UnicodeDecodeError:
+        return "a binary file of an unknown kind"
+
+
+def _read_meta(meta) -> dict | None:
+    """The parsed ``__meta__`` entry, or None unless it is a valid minicompress header."""
+    try:
+        meta = json.loads(str(meta))
+    except (TypeError, ValueError):
+        return None
+    ok = (isinstance(meta, dict) and meta.get("format") == FORMAT
+          and isinstance(meta.get("version"), int) and not isinstance(meta.get("version"), bool)
+          and isinstance(meta.get("keys"), list) and all(isinstance(k, str) for k in meta["keys"])
+          and (meta.get("architecture") is None or isinstance(meta.get("architecture"), dict)))
+    return meta if ok else None

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minicompress.nn.checks import check_finite, check_mask
 from minicompress.nn.parameter import Parameter
 
 
@@ -174,7 +175,11 @@ class Module:
         return state
 
     def load_state_dict(self, state: dict) -> None:
-        """Load arrays by name; names, shapes and kinds must match exactly."""
+        """Load arrays by name; names, shapes and kinds must match exactly, values must be
+        finite and masks 0/1. Nothing is changed unless every array passes."""
+        if not isinstance(state, dict):
+            raise TypeError(f"load_state_dict: state must be a dict of arrays (as state_dict() "
+                            f"returns), got {type(state).__name__}")
         params = dict(self.named_parameters())
         expected = set(params) | {k + "_mask" for k in params}
         unexpected = sorted(set(state) - expected)
@@ -182,14 +187,25 @@ class Module:
         if unexpected or missing:
             raise ValueError(f"load_state_dict: missing {missing or 'nothing'}, "
                              f"unexpected {unexpected or 'nothing'}")
+        loaded = {}
         for name, p in params.items():
             value = np.asarray(state[name])
             if value.shape != p.data.shape or not np.issubdtype(value.dtype, np.floating):
                 raise ValueError(f"load_state_dict: {name!r} expected {p.data.dtype} array of shape "
                                  f"{p.data.shape}, got {value.dtype} array of shape {value.shape}")
-            p.data = value.astype(p.data.dtype, copy=True)
-            p.grad = np.zeros_like(p.data)
-            p.mask = state.get(name + "_mask")
+            check_finite(value, "load_state_dict", repr(name))
+            mask = state.get(name + "_mask")
+            if mask is not None:
+                mask = np.asarray(mask)
+                if mask.shape != p.data.shape:
+                    raise ValueError(f"load_state_dict: {name + '_mask'!r} expected shape "
+                                     f"{p.data.shape}, got {mask.shape}")
+                mask = check_mask(mask, p.data, name + "_mask")
+            loaded[name] = value.astype(p.data.dtype, copy=True), mask
+        for name, (value, mask) in loaded.items():
+            p = params[name]
+            p.data, p.grad, p.mask, p.hdiag = value, np.zeros_like(value), mask, None
+        self.clear()
 
     # ----- display ------------------------------------------------------------------------
     def extra_repr(self) -> str:

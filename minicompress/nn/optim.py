@@ -14,7 +14,10 @@ from minicompress.nn.parameter import Parameter
 
 
 class Optimizer:
-    """Holds the parameters and the learning rate; subclasses implement ``update``."""
+    """Holds the parameters and the learning rate; subclasses implement ``update`` and name
+    their per-parameter state arrays in ``STATE`` (lists aligned with ``params``)."""
+
+    STATE: tuple = ()
 
     def __init__(self, params, lr: float, weight_decay: float = 0.0):
         self.params = list(params)
@@ -33,6 +36,16 @@ class Optimizer:
     def zero_grad(self) -> None:
         for p in self.params:
             p.grad.fill(0)
+
+    def astype(self, dtype) -> "Optimizer":
+        """Keep the state (momentum, moments) in ``dtype`` from now on; returns self. The step
+        computes in the wider of that dtype and the parameters' (``QuantizedOptimizer`` forms
+        its updates in float64 this way)."""
+        for name in self.STATE:
+            arrays = getattr(self, name)
+            if arrays is not None:
+                setattr(self, name, [a.astype(dtype) for a in arrays])
+        return self
 
     def step(self) -> None:
         """Apply one update to every parameter from its current ``grad``."""
@@ -60,6 +73,8 @@ class SGD(Optimizer):
     with g = ∂E/∂w + λ·w (weight decay λ).
     """
 
+    STATE = ("velocity",)
+
     def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0,
                  nesterov: bool = False):
         super().__init__(params, lr, weight_decay)
@@ -86,6 +101,8 @@ class Adam(Optimizer):
         m ← β₁m + (1 − β₁)g,   v ← β₂v + (1 − β₂)g²,
         w ← w − η · m̂ / (√v̂ + ε),   m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ).
     """
+
+    STATE = ("m", "v")
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0):

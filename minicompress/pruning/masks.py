@@ -69,9 +69,7 @@ def compute_mask(scores, amount, mask=None) -> np.ndarray:
     if np.isnan(scores).any():
         raise ValueError(f"scores: {int(np.isnan(scores).sum())} NaN score(s); every entry needs "
                          f"a comparable score")
-    new = np.ones(scores.shape) if mask is None else np.asarray(mask, dtype=np.float64).copy()
-    if new.shape != scores.shape:
-        raise ValueError(f"mask: shape {new.shape} does not match scores of shape {scores.shape}")
+    new = np.ones(scores.shape) if mask is None else _check_mask(mask, scores.shape)
     flat = new.reshape(-1)  # a view: writing into it writes into ``new``
     candidates = np.flatnonzero(flat)
     count = prune_count(amount, candidates.size)
@@ -87,6 +85,7 @@ def prune(param: Parameter, amount, scores=None) -> Parameter:
     ``scores`` defaults to ``|param.data|`` (magnitude pruning, PyTorch's ``l1_unstructured``).
     The new mask is combined with the old one; returns ``param``.
     """
+    _check_param(param)
     scores = np.abs(param.data) if scores is None else _check_scores(scores, param)
     param.mask = compute_mask(scores, amount, param.mask)
     return param
@@ -132,6 +131,7 @@ def structured_prune(param: Parameter, amount, dim: int, slice_scores) -> Parame
     A slice is a candidate while any of its entries is unpruned; ``amount`` counts slices.
     ``slice_scores`` has shape ``(param.shape[dim],)``.
     """
+    _check_param(param)
     dim = _check_dim(dim, param)
     slice_scores = np.asarray(slice_scores)
     if slice_scores.shape != (param.shape[dim],):
@@ -154,19 +154,27 @@ def ln_structured(param: Parameter, amount, n, dim: int, scores=None) -> Paramet
     importances of ``param``'s shape) or, by default, the effective weights ``data * mask``.
     ``n`` as in ``np.linalg.norm``: 1, 2, ``np.inf``, ...
     """
+    _check_param(param)
     dim = _check_dim(dim, param)
     s = param.value() if scores is None else _check_scores(scores, param)
     s = np.moveaxis(s, dim, 0).reshape(param.shape[dim], -1)  # (slices, entries per slice)
-    return structured_prune(param, amount, dim, np.linalg.norm(s, ord=n, axis=1))
+    try:
+        norms = np.linalg.norm(s, ord=n, axis=1)
+    except (ValueError, TypeError):
+        raise ValueError(f"n: expected a vector norm order of np.linalg.norm (1, 2, np.inf, "
+                         f"-np.inf, 0, ...), got {n!r}") from None
+    return structured_prune(param, amount, dim, norms)
 
 
 def random_unstructured(param: Parameter, amount, rng=None) -> Parameter:
     """Delete ``amount`` unpruned entries chosen uniformly at random (the baseline)."""
+    _check_param(param)
     return prune(param, amount, scores=as_rng(rng).random(param.shape))
 
 
 def random_structured(param: Parameter, amount, dim: int, rng=None) -> Parameter:
     """Delete ``amount`` unpruned slices along ``dim`` chosen uniformly at random."""
+    _check_param(param)
     dim = _check_dim(dim, param)
     return structured_prune(param, amount, dim, as_rng(rng).random(param.shape[dim]))
 
@@ -176,6 +184,7 @@ def remove(param: Parameter) -> Parameter:
 
     The deleted entries are then plain zeros that training may move again.
     """
+    _check_param(param)
     if param.mask is not None:
         param.data = param.data * param.mask
         param.mask = None
@@ -205,6 +214,12 @@ def weights(model: Module) -> list[Parameter]:
     return [p for name, p in model.named_parameters() if name.split(".")[-1] == "weight"]
 
 
+def _check_param(param) -> None:
+    if not isinstance(param, Parameter):
+        raise TypeError(f"param: expected a Parameter (e.g. model[0].weight), got "
+                        f"{type(param).__name__}")
+
+
 def _check_params(params) -> list[Parameter]:
     params = list(params)
     for i, p in enumerate(params):
@@ -214,6 +229,22 @@ def _check_params(params) -> list[Parameter]:
     if not params:
         raise ValueError("params: got an empty list")
     return params
+
+
+def _check_mask(mask, shape: tuple) -> np.ndarray:
+    """A copy of a 0/1 mask of ``shape`` as float64, or a ValueError naming what is wrong."""
+    mask = np.asarray(mask)
+    if not (np.issubdtype(mask.dtype, np.number) or mask.dtype == bool) \
+            or np.issubdtype(mask.dtype, np.complexfloating):
+        raise TypeError(f"mask: expected a real 0/1 array, got dtype {mask.dtype}")
+    if mask.shape != shape:
+        raise ValueError(f"mask: shape {mask.shape} does not match scores of shape {shape}")
+    bad = ~np.isin(mask, (0, 1))
+    if bad.any():
+        first = mask.ravel()[np.flatnonzero(bad.ravel())[0]].item()
+        raise ValueError(f"mask: expected only 0 and 1, got {first!r} ({int(bad.sum())} entries "
+                         f"other than 0/1)")
+    return mask.astype(np.float64)
 
 
 def _check_scores(scores, param: Parameter) -> np.ndarray:

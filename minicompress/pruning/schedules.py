@@ -128,6 +128,12 @@ class ScheduledPruner:
     def __init__(self, params, schedule, *, scores=None, scope: str = "layer"):
         if scope not in ("layer", "global"):
             raise ValueError(f"scope: expected 'layer' or 'global', got {scope!r}")
+        if not callable(schedule):
+            raise TypeError(f"schedule: expected a callable (ConstantSparsity, PolynomialDecay or "
+                            f"a function of the step), got {type(schedule).__name__}")
+        if scores is not None and not callable(scores):
+            raise TypeError(f"scores: expected None or a function of a parameter, got "
+                            f"{type(scores).__name__}")
         self.params = _check_params(params)
         self.schedule, self.scores, self.scope = schedule, scores, scope
         self.history: list[dict] = []
@@ -136,6 +142,7 @@ class ScheduledPruner:
         target = self.schedule(step)
         if target is None:
             return
+        _check_sparsity(target, f"schedule({step})")
         groups = [self.params] if self.scope == "global" else [[p] for p in self.params]
         for group in groups:
             n = sum(p.data.size for p in group)
@@ -158,7 +165,7 @@ class ScheduledPruner:
 
 
 def _check_sparsity(value, name: str) -> None:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and 0.0 <= value < 1.0
+    ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and 0.0 <= value < 1.0
     if not ok:
         raise ValueError(f"{name}: expected a sparsity (fraction of zeros) in [0, 1), got {value!r}")
 

@@ -35,6 +35,10 @@ class FixedPoint:
     """A signed fixed-point format: ``word_bits`` bits (sign included), ``frac_bits`` of them
     after the binary point. Gupta et al.'s ⟨IL, FL⟩ is ``FixedPoint(IL + FL, FL)``.
 
+    ``frac_bits`` may exceed ``word_bits`` (IL < 0): the point then lies left of the word, and
+    the range [−2^(IL−1), 2^(IL−1) − ε] is narrower than ±½. ``FixedPoint(8, 12)`` holds
+    [−2⁻⁵, 2⁻⁵ − 2⁻¹²], for values known to be small (e.g. gradients).
+
     Attributes (derived): ``integer_bits`` IL, ``resolution`` ε = 2⁻ᶠᴸ, ``min`` = −2^(IL−1),
     ``max`` = 2^(IL−1) − ε, ``min_code`` = −2^(WL−1), ``max_code`` = 2^(WL−1) − 1.
     """
@@ -160,6 +164,7 @@ def to_codes(x, fmt: FixedPoint) -> np.ndarray:
     Returns int32 for words up to 32 bits, else int64. Raises ValueError if ``x`` is off the
     grid or out of range (round it with :func:`quantize_fixed` first).
     """
+    _check_format(fmt, "to_codes")
     x = float_array(x, "to_codes")
     check_on_grid(x, fmt, "to_codes", "x")
     codes = (x.astype(np.float64) * 2.0 ** fmt.frac_bits)
@@ -167,14 +172,16 @@ def to_codes(x, fmt: FixedPoint) -> np.ndarray:
 
 
 def from_codes(codes, fmt: FixedPoint, dtype=np.float64) -> np.ndarray:
-    """Values k·ε of integer codes k (which must lie in [min_code, max_code])."""
+    """Values k·ε of integer codes k (which must lie in [min_code, max_code]), as float32 or
+    float64 ``dtype``."""
+    _check_format(fmt, "from_codes")
+    dtype = float_dtype(dtype, "from_codes")
     codes = np.asarray(codes)
     if not np.issubdtype(codes.dtype, np.integer):
         raise TypeError(f"from_codes: codes must be integers, got {codes.dtype}")
     if codes.size and (codes.min() < fmt.min_code or codes.max() > fmt.max_code):
         raise ValueError(f"from_codes: codes must lie in [{fmt.min_code}, {fmt.max_code}] for "
                          f"{fmt.word_bits}-bit words, got [{codes.min()}, {codes.max()}]")
-    dtype = np.dtype(dtype)
     check_word_fits(fmt, dtype, "from_codes")
     return codes.astype(dtype) * dtype.type(fmt.resolution)
 
@@ -189,9 +196,25 @@ def float_array(x, who: str, what: str = "x") -> np.ndarray:
     return array
 
 
+def float_dtype(dtype, who: str) -> np.dtype:
+    """``dtype`` as np.float32 or np.float64, or a TypeError naming it."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{who}: dtype must be float32 or float64, got {dtype!r}") from None
+    if dtype not in FLOAT_INT_BITS:
+        raise TypeError(f"{who}: dtype must be float32 or float64, got {dtype}")
+    return dtype
+
+
+def _check_format(fmt, who: str) -> None:
+    if not isinstance(fmt, FixedPoint):
+        raise TypeError(f"{who}: fmt must be a FixedPoint, got {type(fmt).__name__}")
+
+
 def check_word_fits(fmt: FixedPoint, dtype, who: str) -> None:
     """Words wider than the float's exact integers could not be simulated exactly."""
-    if fmt.word_bits > FLOAT_INT_BITS[np.dtype(dtype)]:
+    if fmt.word_bits > FLOAT_INT_BITS[float_dtype(dtype, who)]:
         raise TypeError(f"{who}: {fmt.word_bits}-bit words do not fit exactly in {np.dtype(dtype)} "
                         f"(at most {FLOAT_INT_BITS[np.dtype(dtype)]} bits); use float64 values")
 

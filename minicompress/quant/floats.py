@@ -22,12 +22,23 @@ as uint64; the sign is set aside and put back at the end):
    carry out of the fraction walks into the exponent by itself (1.11…1·2ᵏ → 1.0·2ᵏ⁺¹).
    Nearest-even adds 2^(d−1) − 1 plus the lowest kept bit (for bfloat16, d = 16: TensorFlow's
    ``u += 0x7FFF + ((u >> 16) & 1)``); toward zero adds nothing; stochastic adds d random bits,
-   which rounds up with probability exactly (dropped bits)/2ᵈ, so E[q(x)] = x exactly.
+   which rounds up with probability exactly (dropped bits)/2ᵈ.
 2. Below the smallest normal number 2^emin (only when the format has fewer exponent bits than
    the input: float16 in float32, bfloat16 in float64) the spacing stops shrinking: there the
-   format is fixed point with resolution 2^(emin − m), and those entries are rounded as such.
+   format is fixed point with resolution 2^(emin − m), and those entries are rounded as such
+   (:func:`~minicompress.quant.rounding.round_stochastic` for stochastic rounding).
 3. Overflow: beyond the largest finite value, nearest-even gives ±inf (IEEE 754); toward zero
    gives ±max (IEEE 754); stochastic saturates at ±max (our choice: no rounding to infinity).
+
+What stochastic rounding's mean is, E[q(x)] over the random bits, for finite x:
+
+- x itself, exactly, for |x| ≤ max outside the fixed-point branch of step 2;
+- in that branch, x itself for |x| ≥ the smallest subnormal; below it, P(up) is the distance
+  rounded *up* to a multiple of 2⁻ᵇ (b = 24 for float32 input, 53 for float64: the resolution
+  of the uniform draws), so E[q(x)] − |x| lies in [0, 2⁻ᵇ·smallest subnormal);
+- ±max for |x| > max (saturation, not x);
+- with ``subnormals=False``, 0 wherever the rounded value falls below the smallest normal (the
+  flush biases toward zero).
 4. ±0 keep their sign; ±inf stay; NaN stays NaN (quiet, with its sign and leading payload bits,
    as TensorFlow's bfloat16 conversion).
 
@@ -45,6 +56,7 @@ import numpy as np
 
 from minicompress.quant.fixed_point import float_array
 from minicompress.quant.rounding import PATTERN_ROUNDINGS, rounding_function, scratch
+from minicompress.rng import as_rng
 
 # the float dtypes we simulate on: (unsigned view, exponent bits, fraction bits)
 CONTAINERS = {np.dtype(np.float32): (np.uint32, 8, 23), np.dtype(np.float64): (np.uint64, 11, 52)}
@@ -104,8 +116,15 @@ class FloatFormat:
 
     def spacing(self, x) -> np.ndarray:
         """The gap between adjacent numbers of the format at |x| (finite x):
-        2^(max(⌊log₂|x|⌋, emin) − m). An update smaller than half of it is lost by rounding."""
-        _, exponent = np.frexp(np.asarray(x, dtype=np.float64))  # |x| = f·2^exponent, ½ ≤ |f| < 1
+        2^(max(⌊log₂|x|⌋, emin) − m). An update smaller than half of it is lost by rounding.
+        Raises ValueError for NaN or ±inf (there is no gap there)."""
+        values = np.asarray(x, dtype=np.float64)
+        if not np.isfinite(values).all():
+            bad = values.ravel()[np.flatnonzero(~np.isfinite(values.ravel()))[0]]
+            raise ValueError(f"spacing: x must be finite (the gap between neighbours of a finite "
+                             f"number), got {bad}" + ("" if values.ndim == 0 else
+                             f" among {values.size} values"))
+        _, exponent = np.frexp(values)  # |x| = f·2^exponent, ½ ≤ |f| < 1
         exponent = np.where(np.asarray(x) == 0, self.emin, np.maximum(exponent - 1, self.emin))
         return np.ldexp(1.0, exponent - self.man_bits)
 
@@ -161,9 +180,11 @@ def quantize_float(x, fmt: FloatFormat, rounding: str, rng=None, *, buffers: dic
     fmt : FloatFormat
     rounding : {"nearest_even", "toward_zero", "stochastic"}
         IEEE round-to-nearest-even, IEEE round-toward-zero (truncation of the pattern), or
-        stochastic rounding: up with probability (x − lower)/(upper − lower), so E[q(x)] = x.
+        stochastic rounding: up with probability (x − lower)/(upper − lower), so E[q(x)] = x
+        inside the range (the exceptions are in the module docstring).
     rng : np.random.Generator, int or None
-        The random bits of stochastic rounding; unused otherwise.
+        The random bits of stochastic rounding (one generator for all of them, also with an int
+        seed); unused otherwise.
     buffers : dict, optional
         Scratch space kept by the caller between calls (the sign and magnitude patterns).
 
@@ -175,6 +196,7 @@ def quantize_float(x, fmt: FloatFormat, rounding: str, rng=None, *, buffers: dic
         raise TypeError(f"quantize_float: fmt must be a FloatFormat, got {type(fmt).__name__}")
     rounding_function(rounding, FloatFormat.ROUNDINGS, "quantize_float")  # validates the name
     x = float_array(x, "quantize_float")
+    rng = as_rng(rng) if rounding == "stochastic" else None  # one stream for both branches
     uint, exp_bits, frac_bits = CONTAINERS[x.dtype]
     if fmt.exp_bits > exp_bits or fmt.man_bits > frac_bits:
         raise TypeError(f"quantize_float: {x.dtype} values cannot hold {fmt!r} exactly; pass "

@@ -46,6 +46,9 @@ def fixed_matmul(a, b, fmt: FixedPoint, rounding: str, rng=None, *, a_fmt: Fixed
         with :func:`quantize_fixed`), or words so wide that float64 could not add exactly.
     """
     a_fmt, b_fmt = a_fmt or fmt, b_fmt or fmt
+    for name, f in (("fmt", fmt), ("a_fmt", a_fmt), ("b_fmt", b_fmt)):
+        if not isinstance(f, FixedPoint):
+            raise TypeError(f"fixed_matmul: {name} must be a FixedPoint, got {type(f).__name__}")
     a, b = float_array(a, "fixed_matmul", "a"), float_array(b, "fixed_matmul", "b")
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
         raise ValueError(f"fixed_matmul: expected a (m, k) and b (k, n), got {a.shape} and {b.shape}")

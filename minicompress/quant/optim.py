@@ -1,10 +1,15 @@
 """QuantizedOptimizer: any engine optimizer, with the weights it keeps in a low-precision format.
 
-QPyTorch's ``OptimLP`` in a few lines: the wrapped optimizer computes each update as usual (in
-the model's dtype, from ``p.grad``), then the stored weights are rounded, w ← Q(w − η·g). The
-wrapper also counts, step by step, the updates rounding cancelled: under round-to-nearest every
-update smaller than half a grid step is lost, every time (Gupta et al. 2015). ``fit`` calls
-``step()`` as on any optimizer: the training loop is the engine's, unchanged.
+QPyTorch's ``OptimLP`` in a few lines: the wrapped optimizer computes each update as usual, from
+``p.grad``, then the stored weights are rounded, w ← Q(w − η·g). With a ``weights`` format the
+step runs in float64 (the weights, gradients and the optimizer's state), so w − η·g reaches the
+quantizer unrounded and is rounded once: rounding it to the model's float32 first would round
+twice (a value just past a tie lands on the tie) and, at fine grids, drop the bits stochastic
+rounding needs (1 + 2⁻²⁴ is 1 in float32), biasing it. The rounded weights are exact in the
+model's dtype (the format must fit it). The wrapper also counts, step by step, the updates
+rounding cancelled: under round-to-nearest every update smaller than half a grid step is lost,
+every time (Gupta et al. 2015). ``fit`` calls ``step()`` as on any optimizer: the training loop is
+the engine's, unchanged.
 """
 from __future__ import annotations
 
@@ -21,11 +26,13 @@ class QuantizedOptimizer:
     Parameters
     ----------
     optimizer : nn.Optimizer
-        Computes each update as usual, in the model's dtype, from ``p.grad``.
+        Computes each update as usual, from ``p.grad``; with ``weights`` its state is kept in
+        float64 from now on (:meth:`nn.Optimizer.astype`).
     weights : Quantizer or None
         The format the stored weights and biases live in: after every step,
-        w ← Q(w − η·g) (Gupta et al.; pure bfloat16). None: the optimizer keeps them in the
-        model's dtype (a float32 *master copy*).
+        w ← Q(w − η·g), w − η·g computed in float64 and rounded once (Gupta et al.; pure
+        bfloat16). None: the optimizer keeps them in the model's dtype (a float32 *master
+        copy*), updated in that dtype.
     compute : Quantizer or None
         If given, layers compute with ``compute(stored)`` while the optimizer updates the stored
         values (the TPU recipe: float32 master weights, bfloat16 copies in the matrix products).
@@ -51,7 +58,9 @@ class QuantizedOptimizer:
         self.attempted, self.lost = [], []
         for p in self.params:
             if weights is not None:
-                p.data = weights(p.data)
+                p.data = weights(p.data)  # in the model's dtype: refuses formats it cannot hold
+        if weights is not None:
+            optimizer.astype(np.float64)
         self.stored = [p.data for p in self.params]  # what the optimizer updates
         if compute is not None:
             for p, w in zip(self.params, self.stored):
@@ -63,12 +72,17 @@ class QuantizedOptimizer:
     def step(self) -> None:
         """One update of the stored weights, rounded into ``weights``; refresh the compute copies."""
         before = [w.copy() for w in self.stored]
+        grads = [p.grad for p in self.params]
         for p, w in zip(self.params, self.stored):
-            p.data = w  # the optimizer updates the stored values in place
+            if self.weights is None:
+                p.data = w  # the optimizer updates the stored values in place
+            else:  # w − η·g in float64, rounded once below
+                p.data, p.grad = w.astype(np.float64), p.grad.astype(np.float64)
         self.optimizer.step()
         attempted = lost = 0
         for i, (p, old) in enumerate(zip(self.params, before)):
-            new = p.data if self.weights is None else self.weights(p.data)
+            p.grad = grads[i]
+            new = p.data if self.weights is None else self.weights(p.data).astype(old.dtype)
             self.stored[i] = new
             p.data = new if self.compute is None else self.compute(new)
             tried = p.grad != 0

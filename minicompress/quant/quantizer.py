@@ -54,6 +54,8 @@ class Quantizer:
             raise TypeError(f"Quantizer: fmt must be a FixedPoint or a FloatFormat, got "
                             f"{type(fmt).__name__}")
         rounding_function(rounding, fmt.ROUNDINGS, f"Quantizer for {type(fmt).__name__}")
+        if not isinstance(count, (bool, np.bool_)):
+            raise TypeError(f"Quantizer: count must be True or False, got {count!r}")
         self.fmt, self.rounding, self.rng, self.count = fmt, rounding, as_rng(rng), count
         self.buffers = {}  # scratch arrays reused between calls, by shape
         self.reset()

@@ -37,3 +37,16 @@ def test_reconstructed_training_set_needs_verify_false(shared_data):
     assert x.shape == (60000, 1, 28, 28)
     assert np.bincount(y).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851,
                                        5949]
+
+
+@pytest.mark.parametrize("kwargs, text", [
+    (dict(n_train=0), "n_train: expected a positive int number of examples, got 0"),
+    (dict(n_train=-5), "n_train: expected a positive int .* got -5"),  # slicing would drop 5
+    (dict(n_test=1.5), "n_test: expected a positive int .* got 1.5"),
+    (dict(n_train=9000), "n_train: 9000 requested, but mnist_test_split has 8000 examples"),
+    (dict(n_test=2001), "n_test: 2001 requested, but mnist_test_split has 2000 examples"),
+])
+def test_bad_sizes_of_the_offline_split_are_refused(shared_data, kwargs, text):
+    from minicompress.datasets import load_train_test
+    with pytest.raises(ValueError, match=text):
+        load_train_test("mnist_test_split", data_dir=shared_data / "mnist", **kwargs)

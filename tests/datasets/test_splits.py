@@ -48,3 +48,12 @@ def test_length_mismatch(data):
     x, y = data
     with pytest.raises(ValueError, match="x has 99 examples but y has 100"):
         train_test_split(x[:99], y, test_size=5)
+
+
+def test_labels_must_be_integer_classes_of_shape_n(data):
+    x, y = data
+    with pytest.raises(ValueError, match=r"y: expected integer class labels of shape \(n,\), got int64 array of shape \(100, 1\)"):
+        train_test_split(x, y[:, None], test_size=5)
+    with pytest.raises(ValueError, match="got float64 array of shape \\(100,\\); pass stratify=False"):
+        train_test_split(x, y + 0.5, test_size=5)
+    assert len(train_test_split(x, y + 0.5, test_size=5, stratify=False)[1][1]) == 5

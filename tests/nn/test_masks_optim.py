@@ -61,6 +61,20 @@ def test_sgd_matches_formula(rng):
     np.testing.assert_allclose(p.data, w1 - 0.1 * v2)
 
 
+def test_nesterov_matches_formula(rng):
+    """PyTorch's Nesterov form: v ← μv + g, w ← w − η(g + μv)."""
+    p = nn.Parameter(rng.standard_normal(5))
+    w, v = p.data.copy(), np.zeros(5)
+    opt = nn.SGD([p], lr=0.1, momentum=0.9, nesterov=True)
+    for _ in range(3):
+        g = rng.standard_normal(5)
+        p.grad[...] = g
+        opt.step()
+        v = 0.9 * v + g
+        w = w - 0.1 * (g + 0.9 * v)
+        np.testing.assert_allclose(p.data, w, rtol=1e-12)
+
+
 def test_adam_matches_formula(rng):
     p = nn.Parameter(rng.standard_normal(4))
     w, m, v = p.data.copy(), np.zeros(4), np.zeros(4)

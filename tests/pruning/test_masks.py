@@ -83,6 +83,31 @@ def test_numpy_scalars_are_accepted_and_bad_scores_rejected():
         pruning.prune(param([1.0, 2.0]), 1, scores=[1.0, 2.0, 3.0])
 
 
+@pytest.mark.parametrize("mask, error, text", [
+    ([1, 2, 1, 1], ValueError, r"mask: expected only 0 and 1, got 2 \(1 entries other than 0/1\)"),
+    ([1, -1, 0, 1], ValueError, r"mask: expected only 0 and 1, got -1"),
+    ([1.0, 0.5, 0.5, 1.0], ValueError, r"got 0.5 \(2 entries"),
+    ([1.0, np.nan, 1.0, 1.0], ValueError, r"got nan"),
+    ([1, 1, 1], ValueError, r"mask: shape \(3,\) does not match scores of shape \(4,\)"),
+    (["1", "0", "1", "1"], TypeError, r"mask: expected a real 0/1 array, got dtype <U1"),
+])
+def test_a_mask_must_hold_only_zeros_and_ones(mask, error, text):
+    """A value other than 0/1 once came back as −1 in the new mask."""
+    with pytest.raises(error, match=text):
+        compute_mask(np.arange(4.0), 1, mask=mask)
+    assert compute_mask(np.arange(4.0), 1, mask=np.array([True, False, True, True])).tolist() == [0, 0, 1, 1]
+
+
+def test_pruning_functions_name_a_bad_param_or_norm():
+    for call in (lambda: pruning.prune(np.ones(3), 1), lambda: pruning.remove(np.ones(3)),
+                 lambda: pruning.ln_structured([1.0], 1, n=1, dim=0),
+                 lambda: pruning.random_unstructured(np.ones(3), 1, rng=0)):
+        with pytest.raises(TypeError, match="param: expected a Parameter .*got (ndarray|list)"):
+            call()
+    with pytest.raises(ValueError, match="n: expected a vector norm order .*got 'fro'"):
+        pruning.ln_structured(param(np.ones((3, 3))), 1, n="fro", dim=0)
+
+
 def test_global_prune_ranks_across_parameters():
     a, b = param([1.0, 5.0]), param([[2.0, 3.0], [-4.0, 0.5]])
     pruning.global_prune([a, b], 3)  # 0.5, 1, 2 go
@@ -114,6 +139,15 @@ def test_ln_structured_removes_whole_rows_by_norm():
     assert w.mask.tolist() == [[0] * 4, [0] * 4, [1] * 4]
     pruning.ln_structured(w, 0.5, n=2, dim=0)  # round(0.5 · 1) = 0 (half to even)
     assert w.mask.sum() == 4
+
+
+def test_ln_structured_ranks_the_effective_weights_of_a_pruned_parameter():
+    """Row 0 stores a large value that an earlier mask deleted: its effective norm is 1, below
+    row 1's √8, so row 0 goes (as PyTorch, which scores the masked weight)."""
+    w = param([[10.0, 1.0], [2.0, 2.0]])
+    w.mask = np.array([[0.0, 1.0], [1.0, 1.0]])
+    pruning.ln_structured(w, 1, n=2, dim=0)
+    assert w.mask.tolist() == [[0, 0], [1, 1]]
 
 
 def test_ln_structured_on_columns_and_conv_filters():

@@ -52,6 +52,11 @@ def test_pruner_keeps_tf_mot_counts_per_layer():
     # keep max(round(n · 0.05), 1): round(0.5) = 0 -> 1 kept of 10; 50 kept of 1000
     assert a.mask.sum() == 1 and a.mask[-1] == 1 and b.mask.sum() == 50
     assert pruner.history == [dict(step=0, target=0.95, sparsity=(9 + 950) / 1010)]
+    # 10 · 0.67 = 6.7 kept -> 7 (not 6); 10 · 0.75 = 7.5 -> 8 (half to even, not 7)
+    for target, kept in ((0.33, 7), (0.25, 8)):
+        c = nn.Parameter(np.arange(1.0, 11.0), "c")
+        ScheduledPruner([c], ConstantSparsity(target, begin_step=0))(0)
+        assert c.mask.sum() == kept, target
 
 
 def test_masks_only_gain_zeros():
@@ -90,3 +95,15 @@ def test_gradual_pruning_inside_fit(rng):
     for p in pruning.weights(model):
         assert p.data.size - p.mask.sum() == p.data.size - max(round(p.data.size * 0.25), 1)
         assert not p.value()[p.mask == 0].any()
+
+
+def test_pruner_names_a_bad_schedule_or_target():
+    w = nn.Parameter(np.arange(1.0, 7.0).reshape(2, 3), "w")
+    with pytest.raises(TypeError, match="schedule: expected a callable .*got float"):
+        ScheduledPruner([w], 0.5)
+    with pytest.raises(TypeError, match="scores: expected None or a function of a parameter, got ndarray"):
+        ScheduledPruner([w], lambda step: 0.5, scores=np.ones((2, 3)))
+    for target in (1.5, float("nan"), -0.1, "0.5"):
+        with pytest.raises(ValueError, match=r"schedule\(7\): expected a sparsity \(fraction of zeros\) in \[0, 1\)"):
+            ScheduledPruner([w], lambda step: target)(7)
+    assert w.mask is None  # nothing was pruned on the way

@@ -157,6 +157,36 @@ def test_fixed_matmul_equals_the_exact_product_rounded_once(mode, rng):
     assert np.abs(sr - a.astype(np.float64) @ b.astype(np.float64)).max() < fmt.resolution
 
 
+def near_ties():
+    """Operands whose exact sums lie one unit (of ε_a·ε_b = 2⁻²⁸) beside a tie or a grid
+    point of the output ⟨6, 10⟩, at a magnitude (~2²⁸ units) where float32 keeps only 24 bits:
+    rounding a sum to float32 first, or accumulating in float32, lands on the tie (or the grid
+    point) and then rounds the wrong way. Columns: 2001·2¹⁷ = (1000 + ½)·2¹⁸ is a tie, and
+    2002·2¹⁷ = 1001·2¹⁸ a grid point (2¹⁸ units = one output step); rows add ±1 unit."""
+    a_fmt = b_fmt = FixedPoint(16, 14)
+    a_codes = np.array([[2 ** 14, 1], [2 ** 14, -1], [-2 ** 14, 1], [-2 ** 14, -1]])
+    b_codes = np.array([[8 * 2001, 8 * 2002], [1, 1]])
+    return from_codes(a_codes, a_fmt, np.float32), from_codes(b_codes, b_fmt, np.float32), a_fmt
+
+
+@pytest.mark.parametrize("mode", ["nearest", "down"])
+def test_fixed_matmul_rounds_near_ties_as_the_exact_sum_does(mode):
+    a, b, fmt_in = near_ties()
+    fmt = FixedPoint(16, 10)
+    got = fixed_matmul(a, b, fmt, mode, a_fmt=fmt_in, b_fmt=fmt_in)
+    expected = exact_once(to_codes(a, fmt_in), to_codes(b, fmt_in), 14 + 14 - 10, fmt, mode)
+    assert np.array_equal(got, expected)
+    step = fmt.resolution
+    if mode == "nearest":  # just above a tie goes up; just below goes down (ties go down)
+        assert (got[:, 0] / step).tolist() == [1001, 1000, -1000, -1001]
+    else:  # just below a grid point goes down a whole step
+        assert (got[:, 1] / step).tolist() == [1001, 1000, -1001, -1002]
+    # the cases discriminate: a float32 accumulator, or a float32 sum rounded again, differs
+    sums32 = (to_codes(a, fmt_in).astype(np.float32) @ to_codes(b, fmt_in).astype(np.float32))
+    float32_path = quantize_fixed((sums32 * np.float32(2.0 ** -28)).astype(np.float64), fmt, mode)
+    assert not np.array_equal(float32_path, expected)
+
+
 def test_fixed_matmul_refuses_what_it_cannot_do_exactly():
     fmt = FixedPoint(16, 8)
     a, b = np.full((2, 3), 0.5), np.full((3, 2), 0.25)
@@ -166,6 +196,11 @@ def test_fixed_matmul_refuses_what_it_cannot_do_exactly():
         fixed_matmul(a, b + 200, fmt, "nearest")
     with pytest.raises(ValueError, match="expected a \\(m, k\\) and b \\(k, n\\)"):
         fixed_matmul(a, b.T, fmt, "nearest")
+    for name in ("a_fmt", "b_fmt"):
+        with pytest.raises(TypeError, match=f"fixed_matmul: {name} must be a FixedPoint, got tuple"):
+            fixed_matmul(a, b, fmt, "nearest", **{name: (16, 8)})
+    with pytest.raises(TypeError, match="fixed_matmul: fmt must be a FixedPoint, got str"):
+        fixed_matmul(a, b, "<8,8>", "nearest")
     wide = FixedPoint(30, 8)
     with pytest.raises(ValueError, match="beyond float64's exact integers"):
         fixed_matmul(a, b, wide, "nearest")
@@ -183,3 +218,21 @@ def test_codes_show_the_registers():
         to_codes(np.array([0.1]), fmt)
     with pytest.raises(ValueError, match="codes must lie in \\[-128, 127\\]"):
         from_codes(np.array([128]), fmt)
+    for dtype, shown in ((np.float16, "float16"), (np.int32, "int32"), ("bfloat16", "'bfloat16'")):
+        with pytest.raises(TypeError, match=f"from_codes: dtype must be float32 or float64, got {shown}"):
+            from_codes(codes, fmt, dtype)
+    with pytest.raises(TypeError, match="from_codes: fmt must be a FixedPoint, got tuple"):
+        from_codes(codes, (8, 4))
+    with pytest.raises(TypeError, match="to_codes: fmt must be a FixedPoint, got str"):
+        to_codes(x, "<4,4>")
+
+
+def test_more_fraction_bits_than_word_bits_give_a_range_below_one_half():
+    """FixedPoint(8, 12): IL = −4, so the point lies 4 bits left of the word (documented)."""
+    fmt = FixedPoint(8, 12)
+    assert (fmt.integer_bits, fmt.min, fmt.max) == (-4, -2.0 ** -5, 2.0 ** -5 - 2.0 ** -12)
+    x = np.array([-1.0, -0.01, 0.0, 0.02, 1.0])
+    q = quantize_fixed(x, fmt, "nearest")
+    assert q.tolist() == [fmt.min, -41 * 2.0 ** -12, 0.0, 82 * 2.0 ** -12, fmt.max]
+    assert fmt.bits(fmt.min) == ".111110000000" and fmt.bits(fmt.max) == ".000001111111"
+    assert "range [-0.03125, 0.031005859375]" in repr(fmt)

@@ -120,6 +120,8 @@ def test_every_format_matches_an_exact_rational_reference(fmt, rng):
     (BFLOAT16, 1 + 2 ** -9, 2 ** -7),  # normal range: up with probability 1/4
     (BFLOAT16, -(3 + 0.3 * 2 ** -6), 2 ** -6),
     (FLOAT16, 0.3 * 2 ** -24, 2 ** -24),  # float16's subnormals: the fixed-point branch
+    (FLOAT16, 5.3 * 2 ** -24, 2 ** -24),  # the same, above the smallest subnormal
+    (FloatFormat(4, 3), -0.01, 2 ** -9),  # a tiny format's subnormals
     (FLOAT16, 1000.1, 0.5),
 ])
 def test_stochastic_rounding_is_unbiased(fmt, value, spacing):
@@ -133,6 +135,30 @@ def test_stochastic_rounding_is_unbiased(fmt, value, spacing):
     ups = np.count_nonzero(q != low) / n
     assert set(np.unique(np.abs(q)).tolist()) <= {abs(low), abs(low) + spacing}
     assert abs(ups - p) <= 5 * math.sqrt(p * (1 - p) / n)
+
+
+def test_what_stochastic_rounding_does_not_keep_in_expectation():
+    """E[q(x)] = x fails where the module docstring says: beyond ±max every draw saturates (the
+    mean is max, not x), and flushing subnormals pulls the mean toward zero."""
+    x = np.full(1000, BFLOAT16.max * (1 + 2 ** -9), np.float32)  # between max and the overflow
+    q = quantize_float(x, BFLOAT16, "stochastic", rng=3)
+    assert (q == BFLOAT16.max).all() and q.astype(np.float64).mean() < float(x[0])
+    ftz = FloatFormat(5, 10, subnormals=False)
+    tiny = np.full(1000, 0.75 * FLOAT16.smallest_normal, np.float32)  # a subnormal of float16
+    assert quantize_float(tiny, FLOAT16, "stochastic", rng=3).mean() == pytest.approx(tiny[0], rel=0.1)
+    flushed = quantize_float(tiny, ftz, "stochastic", rng=3)
+    assert set(flushed.tolist()) <= {0.0, FLOAT16.smallest_normal}
+    assert flushed.mean() < 0.5 * tiny[0]  # only the draws that round up to 2^emin survive
+
+
+def test_an_int_seed_draws_every_random_bit_from_one_generator():
+    """Normal and subnormal entries are rounded in two passes; with an int seed both must draw
+    from one generator, exactly as if that generator had been passed."""
+    x = np.array([1.3, 0.3 * 2 ** -24, 5.3 * 2 ** -24, -2.7, 3e-6] * 200, np.float32)
+    for fmt in (FLOAT16, FloatFormat(4, 3)):
+        by_seed = quantize_float(x, fmt, "stochastic", rng=11)
+        by_generator = quantize_float(x, fmt, "stochastic", rng=np.random.default_rng(11))
+        assert np.array_equal(by_seed, by_generator)
 
 
 def test_stochastic_rounding_saturates_and_float64_input_agrees_with_float32():
@@ -159,6 +185,11 @@ def test_the_formats_describe_themselves():
         BFLOAT16.bits(0.1)
     assert BFLOAT16.spacing(1.0) == 2 ** -7 and FLOAT16.spacing(1000.0) == 0.5
     assert FLOAT16.spacing(0.0) == FLOAT16.smallest_subnormal == 2.0 ** -24
+    for bad in (math.inf, -math.inf, math.nan):
+        with pytest.raises(ValueError, match=f"spacing: x must be finite .*got {bad}"):
+            BFLOAT16.spacing(bad)
+    with pytest.raises(ValueError, match="got nan among 3 values"):
+        FLOAT16.spacing(np.array([1.0, np.nan, 2.0]))
     assert (BFLOAT16.emin, BFLOAT16.emax, FLOAT16.max, FLOAT16.epsilon) == (-126, 127, 65504.0, 2 ** -10)
     assert "max 6.55e+04" in repr(FLOAT16) and "smallest subnormal 9.184e-41" in repr(BFLOAT16)
 

@@ -44,6 +44,8 @@ def test_quantizer_rejects_bad_arguments():
         Quantizer("bfloat16", "nearest_even")
     with pytest.raises(ValueError, match="expected 'zeroed' or 'saturated'"):
         Quantizer(FMT, "down").fraction("lost")
+    with pytest.raises(TypeError, match="count must be True or False, got 'no'"):
+        Quantizer(FMT, "down", count="no")
 
 
 def test_quantize_rounds_forward_and_backward_and_clips_the_gradient_of_saturation():
@@ -145,6 +147,40 @@ def test_stochastic_updates_survive_in_expectation():
     moved = np.count_nonzero(p.data)
     assert abs(moved - 2500) <= 5 * np.sqrt(10_000 * 0.25 * 0.75)
     assert set(np.unique(p.data).tolist()) == {0.0, FMT.resolution}
+
+
+@pytest.mark.parametrize("frac_bits", [8, 16, 20, 22])
+def test_stochastic_updates_are_unbiased_at_every_resolution_of_a_float32_model(frac_bits):
+    """w = 1 in a float32 model, update 0.3ε: the weight must move with probability 0.3 however
+    fine the grid. In float32, 1 + 0.3ε would first become a multiple of ulp(1) = 2⁻²³ (at
+    FL = 20: 0.25ε; at FL = 22: 0.5ε), so w − η·g must be formed in float64. Ups ~ Binomial(n, 0.3):
+    5 standard deviations bound the count."""
+    fmt, n = FixedPoint(24, frac_bits), 20_000
+    p = nn.Parameter(np.ones(n, np.float32))
+    optimizer = QuantizedOptimizer(nn.SGD([p], lr=1.0), Quantizer(fmt, "stochastic", rng=5))
+    p.grad[:] = -0.3 * fmt.resolution
+    optimizer.step()
+    assert p.data.dtype == np.float32
+    assert set(np.unique(p.data).tolist()) <= {1.0, 1.0 + fmt.resolution}
+    moved = np.count_nonzero(p.data != 1) / n
+    assert abs(moved - 0.3) <= 5 * np.sqrt(0.3 * 0.7 / n), moved
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_nearest_rounds_the_update_once(momentum):
+    """Just past a tie goes up. Rounded to float32 first, 1 + (½ + 2⁻⁸)ε (FL = 22) and
+    1 + 2⁻⁸ + 2⁻³⁰ (bfloat16) land on the tie, which then goes down (Eq. 1) or to even."""
+    eps = 2.0 ** -22
+    for fmt, mode, step, expected in ((FixedPoint(24, 22), "nearest", 0.5 * eps + 2 ** -30, 1 + eps),
+                                      (BFLOAT16, "nearest_even", 2 ** -8 + 2 ** -30, 1 + 2 ** -7)):
+        p = nn.Parameter(np.ones(3, np.float32))
+        optimizer = QuantizedOptimizer(nn.SGD([p], lr=1.0, momentum=momentum), Quantizer(fmt, mode))
+        p.grad[:] = -step
+        optimizer.step()
+        assert p.data.tolist() == [expected] * 3, fmt
+        assert p.grad.dtype == np.float32
+        if momentum:
+            assert optimizer.optimizer.velocity[0].dtype == np.float64  # the state is float64
 
 
 def test_master_weights_stay_float32_and_layers_see_16_bit_copies():
