@@ -2,6 +2,7 @@
 asserts hold. The slow suite also runs each with other seeds (``MINICOMPRESS_SEED``, which every
 tutorial that draws randomness reads) and as a notebook in a real Jupyter kernel (needs the
 ``notebooks`` extra: nbclient and ipykernel)."""
+import json
 import os
 import subprocess
 import sys
@@ -48,7 +49,7 @@ def test_tutorial_runs_as_a_notebook_in_a_real_kernel(script, tmp_path, monkeypa
     for key, value in environment(tmp_path).items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("MINICOMPRESS_QUICK", raising=False)
-    notebook = nbformat.from_dict(to_notebook(script.read_text(), script.stem))
+    notebook = nbformat.reads(json.dumps(to_notebook(script.read_text(), script.stem)), as_version=4)
     nbclient.NotebookClient(notebook, timeout=900, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}}).execute()
     errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
