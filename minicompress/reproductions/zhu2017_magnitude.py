@@ -13,8 +13,10 @@ trained for the whole budget. Also a sweep (layer-wise, global, random; one shot
 dense model at 2…32×, before and after ``finetune_epochs`` at lr/10) and a structured run (75% of
 the hidden units by L2 norm, fine-tuned, then surgery; both models timed on one batch in one run).
 
-Quick dense baseline: 93.2–94.3% on synthetic digits (seeds 0–9); the pruned models now train
-at the dense rate with a decay at the end (they were fine-tuned at a fixed low rate).
+Quick dense baseline (seeds 0–9): 93.75–94.45% on synthetic digits, 95.55–96.1% on
+mnist_test_split (10,000 and 8,000 training images). The pruned models now train at the dense
+rate with a decay at the end (they were fine-tuned at a fixed low rate with no decay, and gradual
+pruning ended at two thirds of that phase).
 
 Deviations: synthetic digits by default (offline); compression counts weights (biases are never
 pruned); TF-MOT keeps ties with its threshold and recomputes its masks from every weight's
@@ -22,11 +24,12 @@ magnitude, ours delete exact counts and only gain zeros (see the method file); n
 weight decay; Han et al. prune by a per-layer threshold (quality × the layer's std) and retrain
 iteratively, here their per-layer rates are reached by Eq. 1 or in one shot.
 
-Quick-run exception: "12× within 0.3 points of dense" held in 1 of 10 seeds on synthetic digits
-(dense − 12× from +0.10 to +1.50 points, mean about 1.0). The threshold is below a quick run's
-resolution (two nets on the same 2,000 test images differ by a standard error of about 0.47
-points), and six epochs after pruning leave the 12× net about a point short on these harder
-digits. The paper's threshold is kept; the full run (MNIST, 10,000 test images) decides.
+Quick-run exception: "12× within 0.3 points of dense" held in 2 of 10 seeds on synthetic digits
+and 1 of 10 on mnist_test_split (dense − 12× from +0.05 to +1.30 points, mean 0.57 and 0.64). The
+threshold is below a quick run's resolution (two nets on the same 2,000 test images differ by a
+standard error of about 0.47 points), and eight epochs after pruning leave the 12× net about half
+a point short; six left it a point short. The paper's threshold is kept; the full run (MNIST,
+10,000 test images) decides. The other headline claims held in 10 of 10 seeds on both.
 
 Run: ``minicompress reproduce magnitude [--quick] [--seeds 0-2] [--data mnist_test_split
 --data-dir DIR]``. Numbers: the Report of a run; the full run in ``minicompress/results/mnist.json``.
