@@ -91,20 +91,23 @@ def sigmoid_mlp(sizes, *, init_scale: float | None = None, rng=None, dtype=np.fl
     return nn.Sequential(*layers)
 
 
-def obd_mlp(rng=None, dtype=np.float32, *, hidden: int = 40, tanh_outputs: bool = True) -> nn.Sequential:
+def obd_mlp(rng=None, dtype=np.float32, *, hidden: int = 40, tanh_outputs: bool = True,
+            activation=nn.Tanh) -> nn.Sequential:
     """196-hidden-10 with tanh units on 14×14 images (n, 1, 14, 14); tanh outputs (for ±1 targets
-    and squared error, as LeCun et al. 1989) unless ``tanh_outputs=False`` (logits)."""
+    and squared error, as LeCun et al. 1989) unless ``tanh_outputs=False`` (logits).
+    ``activation``: the unit's class, e.g. ``nn.ScaledTanh`` (LeCun's 1.7159·tanh(2a/3))."""
     rng = as_rng(rng)
-    layers = [nn.Flatten(), nn.Linear(196, hidden, rng=rng, dtype=dtype), nn.Tanh(),
+    layers = [nn.Flatten(), nn.Linear(196, hidden, rng=rng, dtype=dtype), activation(),
               nn.Linear(hidden, 10, rng=rng, dtype=dtype)]
-    return nn.Sequential(*layers, *([nn.Tanh()] if tanh_outputs else []))
+    return nn.Sequential(*layers, *([activation()] if tanh_outputs else []))
 
 
-def obd_cnn(rng=None, dtype=np.float32, *, channels: int = 8, tanh_outputs: bool = True) -> nn.Sequential:
+def obd_cnn(rng=None, dtype=np.float32, *, channels: int = 8, tanh_outputs: bool = True,
+            activation=nn.Tanh) -> nn.Sequential:
     """conv ``channels``@5×5 → tanh → avg-pool 2 → fc (channels·25 → 10) on 14×14 images:
     (n, 1, 14, 14) → (n, c, 10, 10) → (n, c, 5, 5) → (n, 10); tanh outputs unless
-    ``tanh_outputs=False``."""
+    ``tanh_outputs=False``; ``activation`` as for :func:`obd_mlp`."""
     rng = as_rng(rng)
-    layers = [nn.Conv2d(1, channels, 5, rng=rng, dtype=dtype), nn.Tanh(), nn.AvgPool2d(2), nn.Flatten(),
+    layers = [nn.Conv2d(1, channels, 5, rng=rng, dtype=dtype), activation(), nn.AvgPool2d(2), nn.Flatten(),
               nn.Linear(channels * 25, 10, rng=rng, dtype=dtype)]
-    return nn.Sequential(*layers, *([nn.Tanh()] if tanh_outputs else []))
+    return nn.Sequential(*layers, *([activation()] if tanh_outputs else []))
