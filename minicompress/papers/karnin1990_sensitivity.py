@@ -107,7 +107,7 @@ class ShadowArray:
     actual step rather than assuming Δw = −η g.
 
     Memory: the shadow arrays (float64, one per weight), a copy of the initial weights, and a
-    temporary copy of the weights during each step.
+    buffer per weight for the step.
 
     >>> shadow = ShadowArray(nn.SGD(model.parameters(), lr=0.1, momentum=0.9))  # doctest: +SKIP
     >>> fit(model, loss, shadow, x, y, epochs=10, batch_size=128)               # doctest: +SKIP
@@ -131,16 +131,18 @@ class ShadowArray:
         self.initial = [p.data.copy() for p in self.params]
         self.shadow = [np.zeros(p.shape) for p in self.params]
         self.steps = 0
+        self._step = [np.empty_like(p.data) for p in self.params]  # w before a step, then Δw
 
     def zero_grad(self) -> None:
         self.optimizer.zero_grad()
 
     def step(self) -> None:
         """One step of the wrapped optimizer, then shadow −= g ⊙ Δw."""
-        before = [p.data.copy() for p in self.params]
+        for p, buffer in zip(self.params, self._step):
+            np.copyto(buffer, p.data)  # buffers reused: the wrapper runs after every step
         self.optimizer.step()
-        for p, w, shadow in zip(self.params, before, self.shadow):
-            shadow_update(shadow, p.grad, p.data - w)
+        for p, step, shadow in zip(self.params, self._step, self.shadow):
+            shadow_update(shadow, p.grad, np.subtract(p.data, step, out=step))
         self.steps += 1
 
     def sensitivity(self, min_change: float = 1e-6) -> list[np.ndarray]:
