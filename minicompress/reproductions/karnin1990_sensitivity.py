@@ -62,6 +62,7 @@ from minicompress.train import evaluate, fit
 CRITERIA = ("karnin", "magnitude", "random", "brute force")
 TASKS = {"rule+exception": "rpe", "2-D band": "band"}  # experiment → claim key
 STILL = "% of nets still solving the task once the redundant parameters are deleted"
+AT = "test accuracy %, {:.0f}% of weights deleted"
 
 
 @dataclass(frozen=True)
@@ -75,18 +76,18 @@ class Config:
     band_seeds: int = 20  # the 2-D band: 2-4-1 sigmoid nets (Karnin's 2-2-1 is minimal for it)
     band_n_train: int = 500
     band_n_test: int = 2_000
-    band_lr: float = 0.008  # on Σ(t − o)² over the 500 points (lr·n = 4), momentum 0.9
-    band_epochs: int = 600  # full-batch steps
+    band_lr: float = 0.008  # on Σ(t − o)² over the 500 points (lr·n = 4), momentum 0.9 ...
+    band_epochs: int = 600  # ... full-batch steps
     band_solved: float = 0.95  # nets below this test accuracy are reported but not scored
     random_orders: int = 20  # random deletion orders per net: the random baseline is their mean
-    n_train: int = 10_000  # LeNet-300-100 on digits
+    n_train: int = 10_000  # LeNet-300-100 on digits: SGD, momentum 0.9, softmax cross-entropy
     n_test: int = 2_000
     epochs: int = 10
     batch_size: int = 128
-    lr: float = 0.05  # SGD, momentum 0.9
+    lr: float = 0.05
     full_batch_n: int = 3_000  # the full-batch variant trains on this many images ...
-    full_batch_epochs: int = 150  # ... for this many steps (0: no full-batch variant)
-    full_batch_lr: float = 0.1  # momentum 0.9
+    full_batch_epochs: int = 150  # ... for this many steps (0: no full-batch variant) ...
+    full_batch_lr: float = 0.1  # ... at this lr, momentum 0.9
     sampled_weights: int = 2_000  # weights whose true sensitivity is measured by brute force ...
     brute_force_n: int = 2_000  # ... with E on this many training images
     amounts: tuple = (0.5, 0.7, 0.8, 0.9)  # fractions of the weights deleted, no retraining
@@ -107,11 +108,11 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, ou
     name :func:`~minicompress.reproductions.experiment.load_data` knows, e.g. "mnist_test_split")."""
     cfg = config or (Config.quick() if quick else Config())
     data, out_dir, train_set, test_set = load_data("karnin", cfg, data, out_dir, data_dir, verify)
-    parts = [_toy(task, cfg, seed, verbose) for task in TASKS]
-    parts.append(_digits(cfg, seed, data, train_set, test_set, verbose))
-    rows = [r for part in parts for r in part["rows"]]
+    toys = [_toy(task, cfg, seed, verbose) for task in TASKS]
+    digits = _digits(cfg, seed, data, train_set, test_set, verbose)
+    rows = [r for part in toys + [digits] for r in part["rows"]]
     report = Report(f"Karnin's shadow-array sensitivity (1990), seed {seed}{' (quick)' if quick else ''}",
-                    rows, _figures(parts[:-1], parts[-1], cfg, out_dir), [n for part in parts for n in part["notes"]],
+                    rows, _figures(toys, digits, cfg, out_dir), [n for part in toys + [digits] for n in part["notes"]],
                     claims(rows, data, max(cfg.amounts)), data)
     if verbose:
         print(report.table())
@@ -119,14 +120,14 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, ou
 
 
 def _toy(task: str, cfg: Config, seed: int, verbose: bool) -> dict:
-    """Many small nets: Spearman(Ŝ, S), and how many parameters each criterion deletes, lowest score
-    first and without retraining, before the task is no longer solved."""
+    """Many small nets: Spearman(Ŝ, S), and how many parameters each criterion deletes (lowest score
+    first, no retraining) before the task is no longer solved."""
     if rpe := task == "rule+exception":  # all 16 patterns must stay correct
         (x, y), sizes, seeds, tolerance, init = load("rule_plus_exception"), (4, 2, 1), cfg.rpe_seeds, 0.0, cfg.init_scale
         x_test, y_test, lr, momentum, epochs = x, y, cfg.rpe_lr, 0.0, cfg.rpe_max_epochs
     else:  # the test accuracy must stay within 1 point; the engine's default initialization
-        x, y = load("karnin_2d", "train", n=cfg.band_n_train, seed=seed)
-        x_test, y_test = load("karnin_2d", "test", n=cfg.band_n_test, seed=seed)
+        (x, y), (x_test, y_test) = (load("karnin_2d", split, n=n, seed=seed) for split, n in
+                                    (("train", cfg.band_n_train), ("test", cfg.band_n_test)))
         sizes, seeds, tolerance, init = (2, 4, 1), cfg.band_seeds, 0.01, None
         lr, momentum, epochs = cfg.band_lr, 0.9, cfg.band_epochs
     target, loss = y[:, None].astype(np.float32), nn.MSELoss(reduction="sum")
@@ -146,24 +147,20 @@ def _toy(task: str, cfg: Config, seed: int, verbose: bool) -> dict:
             on_epoch=partial(solved, model) if rpe else None)
         if not solved(model):
             continue
-        params = model.parameters()
-        true = brute_force_sensitivity(model, loss, x, target)  # flat, in parameter order
-        split = np.split(true, np.cumsum([p.data.size for p in params])[:-1])
+        params, true = model.parameters(), brute_force_sensitivity(model, loss, x, target)  # flat, in order
         scores = {"karnin": shadow.sensitivity(cfg.min_change), "magnitude": [np.abs(p.data) for p in params],
-                  "brute force": [t.reshape(p.shape) for t, p in zip(split, params)]}
+                  "brute force": [t.reshape(p.shape) for t, p in zip(np.split(true, np.cumsum(
+                      [p.data.size for p in params])[:-1]), params)]}
         orders = [[rng.random(p.shape) for p in params] for _ in range(cfg.random_orders)]
         threshold = accuracy(model) - tolerance - 1e-12
-        curve = lambda score: [deletion_accuracy(model, lambda m: m.parameters(), score, n, accuracy)  # noqa: E731
-                               for n in range(true.size + 1)]
-        curves = {c: curve(scores[c]) for c in scores} | {"random": curve(orders[0])}  # for the figure
-        survived = {c: [_deletable(curves[c], threshold)] for c in scores}
-        survived["random"] = [_deletable(curves["random"], threshold)] + [
-            _survives(model, o, accuracy, threshold) for o in orders[1:]]
-        redundant = survived["brute force"][0]  # as many as S itself deletes
+        curves = {c: [deletion_accuracy(model, lambda m: m.parameters(), score, n, accuracy)
+                      for n in range(true.size + 1)] for c, score in (*scores.items(), ("random", orders[0]))}
+        survived = {c: [_deletable(curves[c], threshold)] for c in CRITERIA}  # the random ones: all orders
+        survived["random"] += [_survives(model, order, accuracy, threshold) for order in orders[1:]]
         nets.append(dict(true=true, estimate=flat(scores["karnin"]), curves=curves,
                          spearman={c: spearman(flat(scores[c]), true) for c in CRITERIA[:2]},
-                         deletable={c: mean(survived[c]) for c in CRITERIA},
-                         still={c: mean(np.greater_equal(survived[c], redundant)) for c in CRITERIA}))
+                         deletable={c: mean(survived[c]) for c in CRITERIA},  # redundant: as many as S deletes
+                         still={c: mean(np.greater_equal(survived[c], survived["brute force"])) for c in CRITERIA}))
     rows, n, add = [], len(nets), partial(row, task)
     n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))  # weights and biases
     for c in CRITERIA:
@@ -198,9 +195,8 @@ def _survives(model, score, accuracy, threshold) -> int:
 
 
 def _digits(cfg: Config, seed: int, data: str, train_set, test_set, verbose: bool) -> dict:
-    """LeNet-300-100: Ŝ vs brute force on sampled weights, deletion without retraining, and the
-    cost of the shadow arrays."""
-    (x, y), (x_test, y_test) = train_set, test_set
+    """LeNet-300-100: Ŝ vs brute force on sampled weights, deletion without retraining, the overhead."""
+    x, y = train_set
     regimes = {"minibatch SGD": dict(lr=cfg.lr, epochs=cfg.epochs, n=cfg.n_train, batch_size=cfg.batch_size),
                "full-batch GD": dict(lr=cfg.full_batch_lr, epochs=cfg.full_batch_epochs, n=cfg.full_batch_n,
                                      batch_size=None)}
@@ -209,11 +205,10 @@ def _digits(cfg: Config, seed: int, data: str, train_set, test_set, verbose: boo
     rng = np.random.default_rng(seed)
     initial, runs, rows = lenet_300_100(rng=rng), {}, []
     for regime, setting in regimes.items():
-        say("karnin", verbose, f"{data}: LeNet-300-100, {regime} ({setting['epochs']} epochs on "
-                               f"{min(setting['n'], len(x))} images) with shadow arrays")
-        runs[regime] = _lenet_run(cfg, copy.deepcopy(initial), setting, x, y, x_test, y_test, rng, verbose)
+        say("karnin", verbose, f"{data}: LeNet-300-100, {regime} with shadow arrays")
+        runs[regime] = _lenet_run(cfg, copy.deepcopy(initial), setting, (x, y), test_set, rng, verbose)
         rows += [row(f"{data} {regime}", *key, value) for key, value in runs[regime]["numbers"].items()]
-    overhead = _overhead(cfg, initial, nn.SoftmaxCrossEntropy(), x, y, rng, verbose)
+    overhead = _overhead(cfg, initial, x, y, rng, verbose)
     notes = [f"{data}, LeNet-300-100: weights only, global ranking, no retraining; S = E(w = 0) − E(w_f) for "
              f"{cfg.sampled_weights} weights drawn at random, E the mean cross-entropy on {cfg.brute_force_n} "
              f"training images, in float64; " + "; ".join(
@@ -222,10 +217,10 @@ def _digits(cfg: Config, seed: int, data: str, train_set, test_set, verbose: boo
     return dict(rows=rows + overhead["rows"], notes=notes, runs=runs, data=data)
 
 
-def _lenet_run(cfg: Config, model, setting: dict, x, y, x_test, y_test, rng, verbose: bool) -> dict:
+def _lenet_run(cfg: Config, model, setting: dict, train_set, test_set, rng, verbose: bool) -> dict:
     """Train one LeNet-300-100 with shadow arrays and measure everything of one regime."""
-    loss, n = nn.SoftmaxCrossEntropy(), setting["n"]
-    accuracy = lambda m: 100 * evaluate(m, loss, x_test, y_test)["accuracy"]  # noqa: E731
+    loss, (x, y), n = nn.SoftmaxCrossEntropy(), train_set, setting["n"]
+    accuracy = lambda m: 100 * evaluate(m, loss, *test_set)["accuracy"]  # noqa: E731
     shadow = ShadowArray(nn.SGD(model.parameters(), lr=setting["lr"], momentum=0.9))
     fit(model, loss, shadow, x[:n], y[:n], epochs=setting["epochs"], batch_size=setting["batch_size"] or len(x[:n]),
         rng=rng, shuffle=setting["batch_size"] is not None, verbose=verbose)
@@ -238,8 +233,7 @@ def _lenet_run(cfg: Config, model, setting: dict, x, y, x_test, y_test, rng, ver
     model64 = copy.deepcopy(model).astype(np.float64)
     xb, yb = x[:cfg.brute_force_n].astype(np.float64), y[:cfg.brute_force_n]
     true = brute_force_sensitivity(model64, loss, xb, yb, pruning.weights(model64), sample)
-    # why S is hard to predict: away from a minimum, S ≈ −g·w_f (first order) has either sign
-    model64.zero_grad()
+    model64.zero_grad()  # why S is hard to predict: away from a minimum, S ≈ −g·w_f has either sign
     loss(model64(xb), yb)
     model64.grad_params(loss.backward())
     first_order = flat([-w.grad * w.data for w in pruning.weights(model64)])[sample]
@@ -255,17 +249,16 @@ def _lenet_run(cfg: Config, model, setting: dict, x, y, x_test, y_test, rng, ver
               "random": [rng.random(w.shape) for w in weights]}
     for amount in cfg.amounts:
         for c, score in scores.items():
-            numbers[c, f"test accuracy %, {100 * amount:.0f}% of weights deleted"] = deletion_accuracy(
-                model, pruning.weights, score, amount, accuracy)
+            numbers[c, AT.format(100 * amount)] = deletion_accuracy(model, pruning.weights, score, amount, accuracy)
     return dict(numbers=numbers, est=est, true=true)
 
 
-def _overhead(cfg: Config, initial, loss, x, y, rng, verbose: bool) -> dict:
-    """Seconds per epoch with and without the wrapper, alternating; memory of the shadow arrays."""
+def _overhead(cfg: Config, initial, x, y, rng, verbose: bool) -> dict:
+    """The fastest epoch with and without the wrapper, alternating; memory of the shadow arrays."""
     say("karnin", verbose, f"overhead: {cfg.timing_epochs} epochs with and {cfg.timing_epochs} without, alternating")
     seconds, model = {"SGD": [], "ShadowArray(SGD)": []}, copy.deepcopy(initial)
-    epoch = partial(fit, model, loss, x=x[:cfg.timing_n], y=y[:cfg.timing_n], epochs=1, batch_size=cfg.batch_size,
-                    rng=rng, verbose=False)
+    epoch = partial(fit, model, nn.SoftmaxCrossEntropy(), x=x[:cfg.timing_n], y=y[:cfg.timing_n], epochs=1,
+                    batch_size=cfg.batch_size, rng=rng, verbose=False)
     epoch(nn.SGD(model.parameters(), lr=cfg.lr))  # warm-up, not timed
     for _ in range(cfg.timing_epochs):
         for kind in seconds:
@@ -276,9 +269,9 @@ def _overhead(cfg: Config, initial, loss, x, y, rng, verbose: bool) -> dict:
     shadow = ShadowArray(nn.SGD(model.parameters(), lr=cfg.lr))
     extra = sum(a.nbytes for a in shadow.shadow + shadow.initial) / sum(p.data.nbytes for p in model.parameters())
     rows = [row("overhead", k, "seconds per epoch, fastest", min(v), np.std(v), len(v)) for k, v in seconds.items()]
-    note = (f"overhead: the fastest of {cfg.timing_epochs} epochs of {min(cfg.timing_n, len(x))} images each way (batch "
-            f"{cfg.batch_size}), alternating, in this process (machine load matters); memory: a float64 shadow "
-            f"array and a copy of the initial weights")
+    note = (f"overhead: the fastest of {cfg.timing_epochs} epochs of {min(cfg.timing_n, len(x))} images each way "
+            f"(batch {cfg.batch_size}), alternating, in this process (machine load matters); memory: a float64 "
+            f"shadow array and a copy of the initial weights")
     return dict(rows=rows + [row("overhead", "ShadowArray", "extra memory / parameter memory", extra)], note=note)
 
 
@@ -286,53 +279,37 @@ def _overhead(cfg: Config, initial, loss, x, y, rng, verbose: bool) -> dict:
 def claims(rows: list[dict], data: str, amount: float) -> list[Claim]:
     """The paper's claims and our contrasts, checked on the rows of one run (``data``: the digits'
     name; ``amount``: the fraction of LeNet's weights deleted that its claims look at)."""
-    out = [claim for task in TASKS for claim in _toy_claims(rows, task)]
-    prefix = f"{data} "  # LeNet's experiments: "<data> <training regime>"
-    runs = {}  # regime → {(method, measure): value}
-    for r in rows:
-        if r.get("experiment", "").startswith(prefix):
-            runs.setdefault(r["experiment"][len(prefix):], {})[r["method"], r["measure"]] = r["value"]
-
-    def every(test) -> bool:  # in every training regime (a missing or NaN value fails every test)
-        return bool(runs) and all(test(lambda *key: m.get(key, np.nan)) for m in runs.values())
-
-    def words(method, measure, spec=".1f") -> str:
-        return ", ".join(f"{m.get((method, measure), np.nan):{spec}} ({regime})" for regime, m in runs.items())
-    at, rank = f"test accuracy %, {100 * amount:.0f}% of weights deleted", "Spearman with S, sampled weights"
-    first, lenet = ("−g·w_f", "Spearman with S (first-order term)"), f"LeNet-300-100 on {data}"
-    out += [Claim("karnin.lenet.beats_random", f"{lenet}: deleting {100 * amount:.0f}% of the weights by Ŝ keeps "
-                  f"more test accuracy than deleting them at random", False,
-                  every(lambda m: m("karnin", at) > m("random", at)),
-                  f"Ŝ {words('karnin', at)} vs random {words('random', at)} %"),
-            Claim("karnin.lenet.at_least_magnitude", f"{lenet}: deleting {100 * amount:.0f}% of the weights by Ŝ "
-                  f"keeps at least the test accuracy of deleting by |w|", False,
-                  every(lambda m: m("karnin", at) >= m("magnitude", at)),
-                  f"Ŝ {words('karnin', at)} vs |w| {words('magnitude', at)} % (dense "
-                  f"{words('dense', 'test accuracy %')} %)"),
-            Claim("karnin.lenet.spearman", f"{lenet}: Spearman(Ŝ, S) on sampled weights > 0.6", False,
-                  every(lambda m: m("karnin", rank) > 0.6),
-                  f"{words('karnin', rank, '.2f')}; |w|: {words('magnitude', rank, '.2f')}"),
-            Claim("karnin.lenet.first_order", f"{lenet}: S is dominated by the first-order term −g·w_f, whose sign "
-                  f"the path integral does not see (Spearman(S, −g·w_f) > 0.9)", False,
-                  every(lambda m: m(*first) > 0.9), f"{words(*first, '.2f')}; S < 0 for "
-                  f"{words('S', '% of sampled weights with S < 0', '.0f')} % of the weights")]
+    lenet, at, name = partial(value_of, rows, f"{data} minibatch SGD"), AT.format(100 * amount), f"{100 * amount:.0f}%"
+    (karnin, magnitude, random), rank = (lenet(c, at) for c in CRITERIA[:3]), "Spearman with S, sampled weights"
+    first, negative = lenet("−g·w_f", "Spearman with S (first-order term)"), lenet("S", "% of sampled weights with S < 0")
     plain, wrapped = (value_of(rows, "overhead", k, "seconds per epoch, fastest") for k in ("SGD", "ShadowArray(SGD)"))
-    memory = value_of(rows, "overhead", "ShadowArray", "extra memory / parameter memory")
-    ratio = wrapped / plain if plain > 0 and wrapped > 0 else np.nan
-    return out + [Claim("karnin.overhead.negligible", "negligible overhead: an epoch with the shadow arrays takes "
-                        "at most 1.25× the time of an epoch without", True, ratio <= 1.25,
-                        f"{ratio:.2f}× ({wrapped:.3f} vs {plain:.3f} s per epoch, machine load matters); memory "
-                        f"{memory:.1f}× the float32 parameters (a float64 sum and the initial value per weight)",
-                        "does not interfere with learning and demands a negligible computational overhead (abstract)")]
+    ratio, memory = wrapped / plain if plain > 0 and wrapped > 0 else np.nan, value_of(
+        rows, "overhead", "ShadowArray", "extra memory / parameter memory")
+    where = f"LeNet-300-100 on {data}, minibatch SGD"
+    return [claim for task in TASKS for claim in _toy_claims(rows, task)] + [
+        Claim("karnin.lenet.beats_random", f"{where}: deleting {name} of the weights by Ŝ keeps more test accuracy "
+              f"than at random", False, karnin > random, f"Ŝ {karnin:.1f}% vs random {random:.1f}%"),
+        Claim("karnin.lenet.at_least_magnitude", f"{where}: deleting {name} of the weights by Ŝ keeps at least the "
+              f"test accuracy of deleting by |w|", False, karnin >= magnitude, f"Ŝ {karnin:.1f}% vs |w| "
+              f"{magnitude:.1f}% (dense {lenet('dense', 'test accuracy %'):.1f}%)"),
+        Claim("karnin.lenet.spearman", f"{where}: Spearman(Ŝ, S) on sampled weights > 0.6", False,
+              lenet("karnin", rank) > 0.6, f"{lenet('karnin', rank):.2f} (|w|: {lenet('magnitude', rank):.2f})"),
+        Claim("karnin.lenet.first_order", f"{where}: S is dominated by the first-order term −g·w_f, whose sign "
+              f"the path integral does not see (Spearman(S, −g·w_f) > 0.9)", False, first > 0.9,
+              f"{first:.2f}; S < 0 for {negative:.0f}% of the weights"),
+        Claim("karnin.overhead.negligible", "negligible overhead: an epoch with the shadow arrays takes at most "
+              "1.25× the time of an epoch without", True, ratio <= 1.25, f"{ratio:.2f}× ({wrapped:.3f} vs "
+              f"{plain:.3f} s per epoch, machine load matters); memory {memory:.1f}× the float32 parameters (a "
+              f"float64 sum and the initial value per weight)",
+              "does not interfere with learning and demands a negligible computational overhead (abstract)")]
 
 
 def _toy_claims(rows: list[dict], task: str) -> list[Claim]:
     get, key, rank = partial(value_of, rows, task), f"karnin.{TASKS[task]}", "Spearman with the true sensitivity S"
     deletable = next((r["measure"] for r in rows if r.get("experiment") == task
                       and r.get("measure", "").startswith("parameters deletable")), "")
-    karnin, magnitude, random, truth = (get(c, deletable) for c in CRITERIA)
+    (karnin, magnitude, random, truth), none = (get(c, deletable) for c in CRITERIA), "no number given"
     still = {c: get(c, STILL) for c in CRITERIA[:3]}
-    none = "no number given"
     return [Claim(f"{key}.spearman", f"{task}: Spearman(Ŝ, S) over each net's parameters, mean > 0.6", True,
                   get("karnin", rank) > 0.6, f"{get('karnin', rank):.2f} over {get('karnin', rank, key='n')} nets "
                   f"(|w|: {get('magnitude', rank):.2f})", f"Ŝ orders the synapses by sensitivity (abstract); {none}"),
@@ -347,46 +324,35 @@ def _toy_claims(rows: list[dict], task: str) -> list[Claim]:
 
 
 def _figures(toys: list[dict], digits: dict, cfg: Config, out_dir: Path) -> list[Path]:
-    """Ŝ vs S and deletion curves on the toy tasks; the same on digits (first seed)."""
-    from matplotlib.ticker import SymmetricalLogLocator
+    """Ŝ vs S and deletion curves on the toy tasks; the same for LeNet."""
     fig = figure(11, 7)
     axes = fig.subplots(2, len(toys))
-    for column, toy in enumerate(toys):
-        scatter, curve = axes[0, column], axes[1, column]
+    for (scatter, curve), toy in zip(axes.T, toys):
         for net in toy["nets"]:
             scatter.scatter(net["true"], net["estimate"], s=8, alpha=0.5, color="C0")
-        scatter.set_xscale("symlog", linthresh=0.01)
-        scatter.set_yscale("symlog", linthresh=0.01)
-        scatter.set(xlabel="true sensitivity S = E(w=0) − E(w_f)", ylabel="Karnin's estimate Ŝ",
-                    title=f"{toy['task']}: {len(toy['nets'])} nets")
+        scatter.set(xscale="symlog", yscale="symlog", xlabel="true sensitivity S = E(w=0) − E(w_f)",
+                    ylabel="Karnin's estimate Ŝ", title=f"{toy['task']}: {len(toy['nets'])} nets")
         for c in CRITERIA:
-            curves = np.array([net["curves"][c] for net in toy["nets"]]) if toy["nets"] else np.zeros((1, 1))
-            curve.plot(100 * curves.mean(axis=0), "o-", markersize=3, label=c)
-        curve.set(xlabel="parameters deleted (lowest score first, no retraining)",
-                  ylabel="accuracy % (mean over nets)")
+            curve.plot(100 * np.mean([net["curves"][c] for net in toy["nets"]] or [[np.nan]], 0), "o-", ms=3, label=c)
+        curve.set(xlabel="parameters deleted (lowest score first, no retraining)", ylabel="accuracy % (mean over nets)")
         curve.legend(fontsize=8)
     paths = [save_figure(fig, out_dir / "karnin_toy_tasks.png")]
     fig = figure(4 * (len(digits["runs"]) + 1), 4)
     axes = fig.subplots(1, len(digits["runs"]) + 1)
-    for ax, (regime, run) in zip(axes[:-1], digits["runs"].items()):
+    for ax, (regime, run) in zip(axes, digits["runs"].items()):
         ax.scatter(run["true"], run["est"], s=4, alpha=0.4)
-        for axis, values, set_scale in ((ax.xaxis, run["true"], ax.set_xscale),
-                                        (ax.yaxis, run["est"], ax.set_yscale)):
-            limit = 10.0 ** np.floor(np.log10(max(np.percentile(np.abs(values), 10), 1e-12)))
-            set_scale("symlog", linthresh=limit)  # signs matter here: both sides, log-spaced
-            axis.set_major_locator(SymmetricalLogLocator(linthresh=limit, base=100))
+        for set_scale, values in ((ax.set_xscale, run["true"]), (ax.set_yscale, run["est"])):  # signs matter
+            set_scale("symlog", linthresh=10.0 ** np.floor(np.log10(max(np.percentile(np.abs(values), 10), 1e-12))))
         ax.tick_params(axis="x", labelrotation=35)
         ax.set(xlabel="true sensitivity S (sampled weights)", ylabel="Ŝ",
                title=f"{regime}: Spearman {spearman(run['est'], run['true']):.2f}")
-    ax = axes[-1]
     for (regime, run), style in zip(digits["runs"].items(), ("-", "--")):
-        for c, colour in zip(("karnin", "magnitude", "random"), ("C0", "C1", "C2")):
-            ax.plot([100 * a for a in cfg.amounts],
-                    [run["numbers"][c, f"test accuracy %, {100 * a:.0f}% of weights deleted"] for a in cfg.amounts],
-                    style + "o", color=colour, markersize=4, label=f"{c}, {regime}")
-    ax.set(xlabel="weights deleted % (global, no retraining)", ylabel="test accuracy %",
-           title=f"LeNet-300-100, {digits['data']}, first seed")
-    ax.legend(fontsize=7)
+        for c, colour in zip(CRITERIA[:3], ("C0", "C1", "C2")):
+            axes[-1].plot([100 * a for a in cfg.amounts], [run["numbers"][c, AT.format(100 * a)] for a in cfg.amounts],
+                          style + "o", color=colour, ms=4, label=f"{c}, {regime}")
+    axes[-1].set(xlabel="weights deleted % (global, no retraining)", ylabel="test accuracy %",
+                 title=f"LeNet-300-100, {digits['data']}")
+    axes[-1].legend(fontsize=7)
     return paths + [save_figure(fig, out_dir / "karnin_digits.png")]
 
 
