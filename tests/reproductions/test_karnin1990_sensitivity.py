@@ -102,3 +102,8 @@ def test_quick_reproduction_holds_its_headline_claims(tmp_path, capsys, seed):
     failed = [f"{c.text}: {c.measured}" for key, c in headline.items()
               if key not in (timing, *EXCEPTIONS) and not c.holds]
     assert not failed, failed
+
+
+def test_an_unknown_dataset_is_refused_before_any_work(tmp_path):
+    with pytest.raises(ValueError, match="unknown image dataset 'digits'"):
+        karnin.reproduce(quick=True, data="digits", out_dir=tmp_path, verbose=False)
