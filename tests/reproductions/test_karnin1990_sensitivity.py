@@ -70,6 +70,14 @@ def test_claims_fail_where_the_numbers_do_not_show_them(change, keys):
     assert not any(held[f"karnin.{key}"] for key in keys)
 
 
+def test_the_full_batch_contrast_is_claimed_only_where_it_was_run():
+    assert "karnin.lenet.full_batch_ranks_better" not in verdicts(made_rows())
+    rank = "Spearman with S, sampled weights"
+    for full, holds in ((0.3, True), (0.07, False), (math.nan, None)):
+        held = verdicts(made_rows() + [row("synth_digits full-batch GD", "karnin", rank, full)])
+        assert held.get("karnin.lenet.full_batch_ranks_better") is holds
+
+
 def test_claims_cope_with_missing_rows():
     assert not any(c.holds for c in karnin.claims([], "synth_digits", 0.9))
     held = verdicts(made_rows(data="mnist"), "synth_digits")  # no LeNet rows for this data
