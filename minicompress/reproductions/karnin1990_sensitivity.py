@@ -1,43 +1,39 @@
 """Karnin's shadow-array sensitivity (1990): does Ŝ rank the weights like the true sensitivity,
 and can the nets be pruned by it?
 
-The method is in :mod:`minicompress.papers.karnin1990_sensitivity`, with the reference S =
-E(w = 0) − E(w_f), measured one entry at a time (``brute_force_sensitivity``). Experiments:
-- Karnin's two tasks, rule-plus-exception (4-2-1 sigmoid nets) and a 2-D two-class problem
-  (2-4-1): Spearman(Ŝ, S) over each converged net's parameters, and how many parameters can be
-  deleted (lowest score first, no retraining) before the task fails, by Ŝ, |w|, at random and
-  by S itself (the "redundant" ones: as many as S deletes).
-- LeNet-300-100 on digits (ours: a modern-size net): Spearman(Ŝ, S) on sampled weights,
-  global deletion by Ŝ, |w| and at random, and the first-order term −g·w_f that explains why Ŝ
-  ranks poorly there (the paper file's Pitfalls).
-- The overhead: the fastest of a few alternating epochs with and without the wrapper; memory.
+The method, and the reference S = E(w = 0) − E(w_f) measured one entry at a time, are in
+:mod:`minicompress.papers.karnin1990_sensitivity`. Experiments: (1) Karnin's two tasks,
+rule-plus-exception (4-2-1 sigmoid nets) and a 2-D two-class problem (2-4-1): Spearman(Ŝ, S)
+over each converged net's parameters, and how many parameters go (lowest score first, no
+retraining) before the task fails, by Ŝ, |w|, at random and by S itself (the "redundant" ones);
+(2) LeNet-300-100 on digits (ours, a modern-size net): Spearman(Ŝ, S) on sampled weights,
+global deletion by Ŝ, |w| and at random, and the first-order term −g·w_f, which explains why Ŝ
+ranks poorly there (the paper file's Pitfalls); (3) the overhead of the shadow arrays.
 
-Deviations. The paper's learning rates, training lengths and 2-D problem are not known: our
-2-D task is the band |x1 − x2| < 0.3 in the unit square (``karnin_2d``, 500 training points),
-and since Karnin's 2-2-1 net is minimal for it (no parameter can go), we use 2-4-1. Squared
-error Σ(t − o)², full-batch gradient descent; biases are scored and pruned like weights (the 13
-parameters of the 4-2-1 net). The random baseline is the mean of 20 random orders per net. The
-LeNet recipe (minibatch SGD with momentum, cross-entropy; a full-batch variant in the full run)
-is ours; its S is measured on sampled weights only (all 266,000 are out of reach).
+Deviations. Karnin's learning rates, training lengths and 2-D problem are not known: ours is the
+band |x1 − x2| < 0.3 in the unit square (500 training points), on 2-4-1 nets since 2-2-1 is
+minimal for it. Squared error Σ(t − o)², full-batch gradient descent; biases are scored and
+pruned like weights. The random baseline is the mean of 20 random orders per net. The LeNet
+recipe (minibatch SGD with momentum, cross-entropy; a full-batch variant in the full run) is
+ours; its S is measured on sampled weights only.
 
-Recipe changes (after the split): the band used 200 points and lr 0.05 for 2000 steps; its
-Spearman(Ŝ, S) was 0.54-0.72 over seeds, borderline against the 0.6. Ŝ is a Riemann sum of a
-line integral, which large, erratic steps degrade: with lr 0.008 on 500 points (600 steps,
-momentum 0.9) it is 0.65-0.82 (seeds 0-9, 8 nets each). The quick LeNet is the full recipe (10
-epochs on 10,000 images; it had 5 epochs on 4,000 and 77% test accuracy).
+Recipe changes (after the split). The band had 200 points and lr 0.05 for 2000 steps, and
+Spearman(Ŝ, S) 0.54-0.72 over seeds against the 0.6: Ŝ is a Riemann sum of a line integral,
+which large, erratic steps degrade; with lr 0.008 on 500 points it is 0.65-0.82 (seeds 0-9).
+The quick LeNet is now the full recipe (it had 5 epochs on 4,000 images: 77% test accuracy).
 
-Exception: "the Ŝ-pruned nets still solve the task once the redundant parameters are deleted"
-does not hold (about 40% of the nets on both tasks; |w| 90-100%). Tried on rule-plus-exception
-(40 nets each): lr 0.25, 0.5, 1.0, momentum 0.5 and 0.9, a criterion of 0.05, 1000 more epochs
-after the criterion, initial weights U(±0.1) and U(±0.2): 8-55%. Why: the redundant parameters
-are the rule unit's weights from C and D (S ≈ 1e-4); the exception unit's weights from C and D
-grow slowly, by many small steps, to about ±3.5, so their Σ g·Δw stays small (Ŝ ≈ 0.04) while
-deleting one costs S ≈ 0.8: Ŝ ranks them among the redundant ones. A path integral credits a
-weight with the error it removed on the way, not with what removing it from the final net costs.
+Exception. "The Ŝ-pruned nets still solve the task once the redundant parameters are deleted"
+does not hold: about 40% of the nets on both tasks (|w| 90-100%). Tried on rule-plus-exception
+(40 nets each): lr 0.25, 0.5, 1.0, momentum 0.5 and 0.9, a 0.05 criterion, 1000 more epochs,
+initial weights U(±0.1), U(±0.2): 8-55%. Why: the redundant parameters are the rule unit's
+weights from C and D (S ≈ 1e-4); the exception unit's weights from C and D grow by many small
+steps to about ±3.5, so their Σ g·Δw stays small (Ŝ ≈ 0.04) while deleting one costs S ≈ 0.8.
+The path integral credits a weight with the error it removed on the way, not with what its
+removal from the final net costs.
 
-Results: ``out/karnin/report.md`` after a run; the reference full run in ``minicompress/results``.
-Run: ``python -m minicompress.reproductions.karnin1990_sensitivity [--quick] [--seed 0]`` or
-``minicompress reproduce karnin [--quick] [--seeds 0-9] [--data mnist_test_split --data-dir ...]``.
+Results: ``out/karnin/report.md``; the reference full run in ``minicompress/results``. Run
+``python -m minicompress.reproductions.karnin1990_sensitivity [--quick]`` or ``minicompress
+reproduce karnin [--quick] [--seeds 0-9] [--data mnist_test_split --data-dir ...]``.
 """
 from __future__ import annotations
 

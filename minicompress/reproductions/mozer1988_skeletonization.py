@@ -1,48 +1,42 @@
 """Skeletonization (Mozer & Smolensky 1988): relevance of rule and exception units, the linear
 error at convergence, trimming the multiplexer net, and the critical inputs of digits.
 
-The method is in :mod:`minicompress.papers.mozer1988_skeletonization`. The experiments:
-- Rule-plus-exception (y = AB ∨ ¬A¬B¬C¬D), many 4-2-1 sigmoid nets trained to criterion: in
-  those whose hidden units split into a "rule" and an "exception" unit, is the rule unit more
-  relevant (ρ̂ with the linear error, the true ρ, ρ̂ with the quadratic error)? And how does the
-  quadratic-error relevance fade at convergence?
-- The 4-bit multiplexer: 4 hidden units from scratch vs 8 trained and trimmed one at a time to
-  4 (retrained to criterion after each removal) by relevance, by outgoing |w|, at random:
-  how many nets never reach the criterion.
-- Input relevance of a 784-100-10 ReLU net on digits (ours, after the paper's input-unit demos):
-  gating off the most relevant pixels vs a random set, no retraining.
+The method is in :mod:`minicompress.papers.mozer1988_skeletonization`. Experiments: (1)
+rule-plus-exception (y = AB ∨ ¬A¬B¬C¬D), many 4-2-1 sigmoid nets trained to criterion: in those
+whose hidden units split into a "rule" and an "exception" unit, is the rule unit more relevant
+(ρ̂ with the linear error, the true ρ, ρ̂ with the quadratic error), and how does the
+quadratic-error ρ̂ fade at convergence? (2) The 4-bit multiplexer: 4 hidden units from scratch
+vs 8 trimmed one at a time to 4 (retrained to criterion after each removal) by relevance, by
+outgoing |w|, at random: how many nets never reach the criterion. (3) Input relevance of a
+784-100-10 ReLU net on digits (ours, after the paper's input-unit demos): gating off the most
+relevant pixels vs a random set, no retraining.
 
 Deviations. The paper's learning rate, momentum, initial weights and criterion are not known:
-full-batch gradient descent on E = Σ(t − o)² (no ½: our lr 0.5 is lr 1.0 on the PDP books'
-½Σ(t − o)²), weights and biases from U(−0.5, 0.5), criterion "every output within 0.1 of its
-target". A hidden unit's role: its activations thresholded at 0.5 take their minority value on
-exactly the 4 patterns A = B = 1 (rule) or on exactly 0000 (exception). Only the first hidden
-layer is trimmed (physical surgery); input units are scored, not removed. The multiplexer's
-advantage depends on the setting (large with plain gradient descent, small with heavy momentum):
-the full run reports three, the headline claim names its own. The digits net is trained with
-cross-entropy; its relevance is the linear error of its softmax outputs on a fixed subset,
-averaged every 10 minibatch steps. Deleting the least relevant pixels by the *signed* ρ̂ deletes
-those with ρ̂ < 0 first (each alone lowers the error), which together carry information: it keeps
-less accuracy than deleting by |ρ̂|. Deleting half the inputs at once without retraining is not
-the paper's one-unit-at-a-time procedure.
+full-batch gradient descent on Σ(t − o)² (our lr 0.25 is the PDP books' 0.5 on ½Σ(t − o)²),
+U(−0.5, 0.5) initial weights, every output within 0.1 of its target. A hidden unit's role: its
+activations thresholded at 0.5 take their minority value on exactly the 4 patterns A = B = 1
+(rule) or on exactly 0000 (exception). Only the first hidden layer is trimmed; input units are
+scored, not removed. The multiplexer's advantage depends on the setting (large with plain
+gradient descent, small with heavy momentum): the full run reports three. The digits net is
+trained with cross-entropy; its relevance is the linear error of its softmax outputs on a fixed
+subset. Deleting by the *signed* ρ̂ first deletes pixels with ρ̂ < 0 (each alone lowers the
+error), which together carry information: it keeps less accuracy than deleting by |ρ̂|.
 
-Quick run (after the split): the digits net had 3,000 images and 4 epochs (78% test accuracy):
-it now has the full run's 10,000 images and 5 of its 10 epochs (90% against 92%). The
-rule-plus-exception nets are tried first without tracking relevance (which does not change
-training) and tracked only if they converge, so 48 nets (at most 500 sweeps) fit the budget;
-the multiplexer runs the headline's setting with 4 from scratch, by relevance and by |w|.
+Quick run (after the split). The digits net had 3,000 images and 4 epochs (78%): it has the full
+run's 10,000 images and 5 of its 10 epochs (90% against 92%). Rule-plus-exception nets are
+trained first without tracking relevance (which does not change training) and tracked only if
+they converge, so 48 nets fit the budget; the multiplexer runs the headline setting without the
+random route.
 
-Exception: "rule unit above exception unit in ≥ 90% of the nets" is a rate over the ~25 nets
-of one quick seed. In about 1 net of 20 the exception unit is coded with the opposite
-polarity: active on the 15 other patterns and inhibiting the output there, so removing it
-breaks 10 patterns (true ρ ≈ 10 against ≈ 3.9 for the rule unit) and ρ̂ and ρ agree that it
-matters more. Over seeds 0-9 (quick, 242 nets) the rule unit came first in 95.5%, but in seed 4
-in 17 of 19 nets (89%) and in seed 5 in 21 of 26 (81%): with so few nets per seed the rate
-crosses 90% by chance. The full run (100 nets, up to 3,000 sweeps) measures it on ~75.
+Exception. "Rule unit above exception unit in ≥ 90% of the nets" is a rate over ~25 nets per
+quick seed. In about 1 net of 20 the exception unit has the opposite polarity (active on the
+15 other patterns, inhibiting the output there), so removing it breaks 10 patterns (ρ ≈ 10
+against 3.9 for the rule unit), and ρ̂ agrees with ρ. Over quick seeds 0-9 the rule unit came
+first in 95.5% of 242 nets, but in seed 4 in 17 of 19 (89%) and in seed 5 in 21 of 26 (81%).
 
-Results: ``out/skeletonization/report.md`` after a run; the reference full run in
-``minicompress/results``. Run: ``python -m minicompress.reproductions.mozer1988_skeletonization
-[--quick] [--seed 0]`` or ``minicompress reproduce skeletonization [--quick] [--seeds 0-9] [--data ...]``.
+Results: ``out/skeletonization/report.md``; the reference full run in ``minicompress/results``.
+Run ``python -m minicompress.reproductions.mozer1988_skeletonization [--quick]`` or
+``minicompress reproduce skeletonization [--quick] [--seeds 0-9] [--data ...]``.
 """
 from __future__ import annotations
 
