@@ -20,9 +20,9 @@ import numpy as np
 from minicompress import nn, pruning
 from minicompress.bench import median_ms, print_table
 from minicompress.datasets import load_train_test
-from minicompress.reproductions import srinivas2015_data_free as sb, wen2016_ssl as ssl
+from minicompress.papers import srinivas2015_data_free as sb, wen2016_ssl as ssl
 from minicompress.metrics import flops
-from minicompress.models import CONV1, CONV2, lenet5
+from minicompress.models import CONV1, CONV2, lenet5, mlp as mlp_net
 from minicompress.pruning.lowered import to_csr
 from minicompress.train import evaluate, fit
 
@@ -74,7 +74,7 @@ scaled_error = np.abs(sb.merge_neurons(tiny, 0, steps)(probe) - tiny(probe)).max
 # cheapest pair, update, repeat: `merge_sequence` returns the whole order.
 
 # %%
-mlp = train(sb.mlp_784_500_10(rng), EPOCHS, 0.05)
+mlp = train(mlp_net((784, 500, 10), rng=rng), EPOCHS, 0.05)
 w_in, a_out = sb.weight_sets(mlp, 1)
 order = sb.merge_sequence(w_in, a_out, 499)
 saliency = np.array([m.saliency for m in order])

@@ -1,18 +1,16 @@
-"""Wen et al. SSL: group norms (= loops), the group-lasso gradient (= finite differences), the
-proximal step (= the prox), both ways of stepping, zeroed groups held by masks, surgery that
-removes zero filters, channels, shape columns and neurons with unchanged outputs, the lowered
-layers, and the quick reproduction's claims."""
+"""Wen et al. SSL, the method: group norms (= loops), the group-lasso gradient (= finite
+differences), the proximal step (= the prox), both ways of stepping, zeroed groups held by masks,
+surgery that removes zero filters, channels, shape columns and neurons with unchanged outputs."""
 import numpy as np
 import pytest
 
 from minicompress import nn
-from minicompress.nn.gradcheck import check_gradients, numerical_gradient
-from minicompress.reproductions import wen2016_ssl as ssl
 from minicompress.metrics import flops
-from minicompress.pruning.lowered import ColumnConv2d, CSRConv2d, CSRLinear, to_csr
-from minicompress.reproductions.wen2016_ssl import (GroupLasso, GroupTerm, group_lasso, group_lasso_grad,
-                                             group_norms, group_shrink, shrink_structured, ssl_terms,
-                                             survivors, zero_small_groups)
+from minicompress.nn.gradcheck import numerical_gradient
+from minicompress.papers.wen2016_ssl import (GroupLasso, GroupTerm, group_lasso, group_lasso_grad, group_norms,
+                                             group_shrink, shrink_structured, ssl_terms, survivors,
+                                             zero_small_groups)
+from minicompress.pruning.lowered import ColumnConv2d
 
 F64 = dict(dtype=np.float64)
 CONV_KINDS, LINEAR_KINDS = ("filter", "channel", "shape", "layer"), ("neuron", "input", "layer")
@@ -156,57 +154,3 @@ def test_groups_at_zero_are_removed_and_the_outputs_are_unchanged(rng):
     assert survivors(model) == [
         dict(layer="0", filters=4, of_filters=6, channels=2, of_channels=2, columns=18, of_columns=18),
         dict(layer="3", filters=5, of_filters=5, channels=4, of_channels=6, columns=34, of_columns=54)]
-
-
-@pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1), (1, 2)])
-def test_column_conv_equals_the_conv_with_those_columns_zero(stride, padding, rng):
-    conv = nn.Conv2d(3, 4, 3, stride=stride, padding=padding, rng=0, **F64)
-    conv.weight.data.reshape(4, -1)[:, [0, 5, 13, 26]] = 0.0
-    column = ColumnConv2d.from_conv(conv)
-    x = rng.standard_normal((2, 3, 7, 8))
-    assert sorted(column.columns.tolist()) == [c for c in range(27) if c not in (0, 5, 13, 26)]
-    np.testing.assert_allclose(column(x), conv(x), rtol=0, atol=1e-12)
-
-
-def test_column_conv_gradients_match_finite_differences(rng):
-    conv = nn.Conv2d(2, 3, 3, stride=2, padding=1, rng=0, **F64)
-    model = nn.Sequential(ColumnConv2d.from_conv(conv, columns=[0, 4, 9, 10, 17]), nn.Tanh(),
-                          nn.Flatten(), nn.Linear(3 * 3 * 3, 2, rng=1, **F64))
-    x, y = rng.standard_normal((2, 2, 5, 5)), np.array([0, 1])
-    assert check_gradients(model, nn.SoftmaxCrossEntropy(), x, y) <= 1
-
-
-def test_column_conv_refuses_bad_columns():
-    with pytest.raises(ValueError, match=r"distinct column indices in \[0, 8\]"):
-        ColumnConv2d(np.zeros((2, 2)), None, [3, 9], in_channels=1, kernel_size=3)
-    with pytest.raises(ValueError, match="distinct"):
-        ColumnConv2d(np.zeros((2, 2)), None, [3, 3], in_channels=1, kernel_size=3)
-
-
-def test_csr_layers_compute_the_same_and_are_inference_only(rng):
-    model = small_cnn()
-    for index in (0, 3, 7, 9):
-        model[index].weight.data[rng.random(model[index].weight.shape) < 0.7] = 0.0
-    sparse = to_csr(model)
-    x = rng.standard_normal((3, 2, 14, 14))
-    np.testing.assert_allclose(sparse(x), model(x), rtol=0, atol=1e-12)
-    assert isinstance(sparse[3], CSRConv2d) and isinstance(sparse[9], CSRLinear)
-    assert [r["dense"] for r in flops(sparse, (2, 14, 14))["layers"]] == [
-        int(np.count_nonzero(model[i].weight.data)) * p for i, p in ((0, 144), (3, 16), (7, 1), (9, 1))]
-    with pytest.raises(NotImplementedError, match="inference only"):
-        sparse[3].backward(np.zeros((3, 5, 4, 4)))
-
-
-def test_quick_reproduction_shows_the_qualitative_claims(tmp_path):
-    report = ssl.reproduce(quick=True, seed=0, out_dir=tmp_path, verbose=False)
-    assert report.figures and report.figures[0].read_bytes()[:4] == b"\x89PNG"
-    rows = {r["model"]: r for r in report.rows}
-    dense, shrunk = rows["dense baseline"], rows["SSL λ=0.2"]
-    assert dense["accuracy"] > 85  # percent; chance is 10
-    # FLOPs, never wall-clock; in quick mode (4 seeds tried) conv MACs fell 3.5-5.5x, all MACs
-    # 2.6-3.6x, accuracy 0.2-1.1 points
-    assert shrunk["conv_macs_x"] >= 3 and shrunk["macs_x"] >= 2
-    assert shrunk["accuracy"] >= dense["accuracy"] - 2
-    assert "surgery keeps the outputs" in report.table() and len(report.notes) == 5
-    difference = float(next(n for n in report.notes if "keeps the outputs" in n).split("= ")[-1])
-    assert difference < 1e-4  # float32
