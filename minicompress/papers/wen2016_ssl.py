@@ -19,15 +19,22 @@ with the paper's groups of a conv weight W (N filters, C channels, M×K kernel):
     and of a fully connected W (out, in): neuron-wise W[o, :], input-wise W[:, i].
 
 A layer with one input channel (LeNet's conv1) has a single channel group, the whole layer: a
-channel-wise term there is a layer-wise lasso that can only remove the layer.
+channel-wise term there would be a layer-wise lasso that can only remove the layer, so
+:class:`GroupTerm` refuses it (ask for kind="layer" if that is meant).
 
-The step (``method=``). "proximal" (default, the principled step for a non-smooth penalty):
-after the optimizer's step, W_g ← W_g · max(0, 1 − η λ / ‖W_g‖₂) (block soft-thresholding, the
-prox of η λ ‖·‖₂), so a group its gradient cannot hold up lands *exactly* at zero and stays there;
-overlapping groups (filters, channels, shapes share weights) get their proxes one kind after
-another, a standard approximation of the prox of the sum. "subgradient", the paper's (Caffe's):
-λ W_g/‖W_g‖₂ added to the gradient; a group never reaches zero but oscillates around it with
-amplitude about η λ, hence the authors' code zeroes weights below 1e-4 after each update.
+The step (``method=``), for SGD with momentum μ (v ← μv + g, W ← W − ηv):
+
+    "subgradient", the paper's (the authors' Caffe): λ W_g/‖W_g‖₂ added to the gradient before
+    the step, then every weight with |w| ≤ 1e-4 set to zero after it (their code does so after
+    every update). A fixed point has 0 ∈ ∇E + λ∂R: the objective above.
+    "proximal" (default): the step, then block soft-thresholding
+    W_g ← W_g · max(0, 1 − τ/‖W_g‖₂) with τ = ηλ/(1 − μ). The 1/(1 − μ) is what makes the
+    objective the stated one: at a fixed point the velocity is v = g/(1 − μ), the step moves W by
+    ηg/(1 − μ), and the prox of τR then requires 0 ∈ g + (1 − μ)τ/η ∂R = g + λ∂R. (A threshold of
+    ηλ would minimize E + (1 − μ)λR, ten times weaker for μ = 0.9.) A group its gradient cannot
+    hold up lands *exactly* at zero and stays there; overlapping groups (filters, channels and
+    shapes share weights) get their proxes one kind after another, a standard approximation of
+    the prox of the sum.
 
 Then groups whose norm fell below a threshold are zeroed and held by masks
 (:func:`zero_small_groups`), the model is fine-tuned without the regularizer, and shrunk
@@ -95,25 +102,34 @@ class GroupTerm:
 
     def __post_init__(self):
         group_norms(self.param.data, self.kind)  # fails early on a bad kind or shape
+        if self.kind == "channel" and self.param.data.shape[1] == 1:
+            raise ValueError(f"kind: a channel-wise group of {self.param.name!r}, which has one input "
+                             f"channel, is the whole layer; use kind='layer' if that is meant")
         if not np.isfinite(self.strength) or self.strength < 0:
             raise ValueError(f"strength: expected a finite number >= 0, got {self.strength!r}")
 
 
 class GroupLasso:
-    """Wrap an optimizer so that every step also applies the group lasso terms.
+    """Wrap an SGD optimizer so that every step also applies the group lasso terms.
 
-    ``method="proximal"``: the wrapped step, then W_g ← prox(W_g) with threshold lr·λ per term
-    (use with SGD: the threshold assumes a step of size lr). ``method="subgradient"``: add
-    λ W_g/‖W_g‖₂ to the gradients, then the wrapped step (the paper's Caffe implementation).
-    Used by :func:`minicompress.train.fit` like any optimizer.
+    ``method="proximal"``: the wrapped step, then W_g ← prox(W_g) with threshold
+    lr·λ/(1 − momentum) per term. ``method="subgradient"``: add λ W_g/‖W_g‖₂ to the gradients,
+    the wrapped step, then zero the regularized weights with |w| ≤ ``zero_below`` (the authors'
+    Caffe; 0 turns it off). Both minimize E + Σ λ R_g (see the module docstring). Used by
+    :func:`minicompress.train.fit` like any optimizer.
     """
 
     METHODS = ("proximal", "subgradient")
 
-    def __init__(self, optimizer: nn.Optimizer, terms, method: str = "proximal"):
+    def __init__(self, optimizer: nn.Optimizer, terms, method: str = "proximal", *, zero_below: float = 1e-4):
         if method not in self.METHODS:
             raise ValueError(f"method: expected one of {self.METHODS}, got {method!r}")
-        self.optimizer, self.terms, self.method = optimizer, list(terms), method
+        if not isinstance(optimizer, nn.SGD):
+            raise TypeError(f"optimizer: expected an nn.SGD (the thresholds assume its step), got "
+                            f"{type(optimizer).__name__}")
+        if not np.isfinite(zero_below) or zero_below < 0:
+            raise ValueError(f"zero_below: expected a finite number >= 0, got {zero_below!r}")
+        self.optimizer, self.terms, self.method, self.zero_below = optimizer, list(terms), method, zero_below
         foreign = [t.param.name for t in self.terms if not any(t.param is p for p in optimizer.params)]
         if foreign:
             raise ValueError(f"terms: parameters {foreign} are not updated by the optimizer")
@@ -121,16 +137,22 @@ class GroupLasso:
     def zero_grad(self) -> None:
         self.optimizer.zero_grad()
 
+    def threshold(self, term: GroupTerm) -> float:
+        """τ = lr·λ/(1 − μ): the prox threshold whose fixed point minimizes E + λR."""
+        return self.optimizer.lr * term.strength / (1.0 - self.optimizer.momentum)
+
     def step(self) -> None:
         if self.method == "subgradient":
             for t in self.terms:
                 t.param.add_grad(t.strength * group_lasso_grad(t.param.value(), t.kind))
         self.optimizer.step()
-        if self.method == "proximal":
-            for t in self.terms:
-                p = t.param
-                shrunk = group_shrink(p.value(), t.kind, self.optimizer.lr * t.strength)
-                np.copyto(p.data, shrunk, where=True if p.mask is None else p.mask > 0)  # in place
+        for t in self.terms:
+            p = t.param
+            if self.method == "proximal":
+                new = group_shrink(p.value(), t.kind, self.threshold(t))
+            else:
+                new = np.where(np.abs(p.data) <= self.zero_below, 0, p.data).astype(p.data.dtype)
+            np.copyto(p.data, new, where=True if p.mask is None else p.mask > 0)  # in place
 
     def penalty(self) -> float:
         """Σ_terms λ R_g(W) at the current weights."""

@@ -2,14 +2,35 @@
 
 The method is in :mod:`minicompress.papers.srinivas2015_data_free`. Reproduced: the 500 hidden
 neurons of an MLP 784-500-10 and of LeNet-5's fc 800→500 (:mod:`minicompress.models`), trained
-with Caffe's LeNet solver (weight decay 5e-4), removed without fine-tuning by (i) saliency +
-surgery, (ii) the same neurons deleted without surgery, (iii) random neurons, (iv) the smallest
-‖W_j‖, (v) the normalized option (an extension): test accuracy against the fraction removed, the
-largest fraction within 1 point of dense, and where the data-free knee stops.
+with Caffe's LeNet solver (batch 64, momentum 0.9, weight decay 5e-4), removed without
+fine-tuning by (i) saliency + surgery, (ii) the same neurons deleted without surgery, (iii)
+random neurons, (iv) the smallest ‖W_j‖, (v) the normalized option (an extension): test accuracy
+against the fraction removed, the largest fraction within 1 point of dense, the knee.
 
-Deviations: synthetic digits by default; short SGD training (the paper started from Caffe's
-converged LeNet); ReLU after the convolutions; the saliency and the stopping rule as summarised
-in the paper file, not checked against the PDF.
+Claims (``data-free.<net>.*``). Headline: ``dominates``, (i)'s mean accuracy over the curve above
+each of (ii)-(iv)'s; ``half_the_neurons``, at least 50% of the neurons removable within 1 point
+of dense (the abstract's 85% of the parameters is nearly all fc1); ``params_85`` (LeNet-5), at
+least 85% of all parameters within 1 point, the abstract's number, taken literally. Contrasts:
+strictly above each baseline at 50% and 90% removed; the normalized option at 85%; the knee.
+
+Not reproduced: the 85%. Removable within 1 point without fine-tuning, the paper's saliency
+reaches fewer parameters here (see the results file); the normalized option comes closer. The
+paper's "without significantly affecting performance" names no tolerance; we use 1 point.
+"Strictly above every baseline at 50%" is our contrast, not the paper's claim: at 50% all methods
+but random sit at the dense accuracy, and the differences are ties within test-set noise.
+
+The knee is not a rule of the paper: the paper reads the number to remove off the curve of
+the merges' saliencies. :func:`~minicompress.papers.srinivas2015_data_free.knee` (Kneedle on the
+linear curve) stops at 92-97% of the neurons, far past the 1-point region: the last merges cost
+orders of magnitude more than the first, so the linear curve bends only near its end. Read on a
+log scale it stops at 84-85%, still 2-9 points below dense in the quick runs we tried (seeds 0, 1).
+
+Quick run: the MLP on 8,000 digits for 10 epochs, LeNet-5 on the first 5,000 for 3 (a LeNet epoch
+costs ten MLP epochs): dense accuracy about 91% and 95% on synthetic digits, 4 points below the
+full run (60,000 images; the MLP 15 epochs, LeNet-5 10, as Caffe's 10,000 batches of 64).
+
+Deviations: synthetic digits by default; ReLU after the convolutions; lr 0.05 without decay; the
+saliency and the algorithm as the paper file summarises them, not checked against the PDF.
 
 Run: ``python -m minicompress.reproductions.srinivas2015_data_free [--quick] [--data
 mnist_test_split --data-dir DIR]`` or ``minicompress reproduce data-free [--seeds 0-9]``.
@@ -31,8 +52,9 @@ from minicompress.reproductions.experiment import command_line, load_data, save_
 
 METHODS = ("saliency + surgery", "saliency, no surgery", "random", "smallest norm",
            "normalized + surgery")
-OURS, BASELINES = METHODS[0], METHODS[1:4]
+OURS, BASELINES, KNEE = METHODS[0], METHODS[1:4], "knee (data-free stop)"
 PAPER = "Srinivas & Babu 2015"
+ROUNDING = 1e-9  # accuracies are multiples of 100/n_test: 95.0 - 94.0 must count as 1 point
 
 
 @dataclass(frozen=True)
@@ -40,9 +62,10 @@ class Config:
     """Defaults: the paper's MNIST networks, briefly trained with Caffe's weight decay."""
 
     n_train: int = 20_000  # training images (mnist_test_split has 8,000)
-    n_test: int = 2_000
+    lenet_images: int | None = None  # LeNet-5 trains on the first ones only (None: all)
+    n_test: int = 10_000  # (mnist_test_split has 2,000)
     networks: tuple = ("mlp", "lenet5")  # 784-500-10 (layer 1 pruned), LeNet-5 (fc 800→500 pruned)
-    epochs: dict = field(default_factory=lambda: {"mlp": 15, "lenet5": 5})
+    epochs: dict = field(default_factory=lambda: {"mlp": 15, "lenet5": 10})  # Caffe's LeNet: 10,000 batches
     batch_size: int = 64  # Caffe's LeNet solver
     lr: float = 0.05  # SGD with momentum 0.9
     weight_decay: float = 5e-4  # Caffe's LeNet solver; it makes neurons more mergeable
@@ -51,7 +74,8 @@ class Config:
 
     @classmethod
     def quick(cls) -> "Config":
-        return cls(n_train=5_000, epochs={"mlp": 10, "lenet5": 3},
+        """An LeNet-5 epoch costs ten MLP epochs: the MLP gets 8,000 images, LeNet-5 5,000."""
+        return cls(n_train=8_000, lenet_images=5_000, n_test=2_000, epochs={"mlp": 10, "lenet5": 3},
                    fractions=tuple(np.round(np.arange(0.05, 0.96, 0.05), 2)))
 
 
@@ -70,14 +94,16 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, da
         say("data-free", verbose, f"seed {seed}: {net}")
         runs[net] = one_run(cfg, net, seed, train_set, test_set, verbose)
     rows = [row for net, run in runs.items() for row in table(net, run, cfg)]
-    claims = [c for net, run in runs.items() for c in claims_of(net, run, cfg)]
+    claims = [c for net in runs for c in claims_of(rows, net, cfg.tolerance)]
     title = (f"Srinivas & Babu data-free neuron merging on {data} (seed {seed}; test accuracy % "
              f"after removing 30/50/70/90% of the 500 hidden neurons and its mean over the curve, no "
              f"fine-tuning; the largest % of neurons and of all parameters removable within "
              f"{cfg.tolerance:g} point; where the knee stops and what it costs)")
-    report = Report(title, rows, claims=claims, data=data,
-                    notes=[f"{len(train_set[1])} training and {len(test_set[1])} test images; "
-                           f"fractions of the 500 neurons {cfg.fractions[0]:.0%} to {cfg.fractions[-1]:.0%}"])
+    n_train = len(train_set[1])
+    report = Report(title, rows, claims=claims, data=data, notes=[
+        f"{n_train} training images (LeNet-5: the first {min(n_train, cfg.lenet_images or n_train)}), "
+        f"{len(test_set[1])} test images; {cfg.fractions[0]:.0%} to {cfg.fractions[-1]:.0%} of the neurons "
+        f"removed"])
     report.figures.append(_figure(runs, cfg, seed, out_dir / "data_free_accuracy.png"))
     if verbose:
         print(report.table())
@@ -91,29 +117,43 @@ def one_run(cfg: Config, net: str, seed: int, train_set, test_set, verbose: bool
     """Train one network, then every method's accuracy at every fraction of neurons removed."""
     build, layer = NETWORKS[net]
     rng = np.random.default_rng(seed)
+    if net == "lenet5" and cfg.lenet_images is not None:
+        train_set = tuple(a[:cfg.lenet_images] for a in train_set)
     model = train_lenet(build(rng), train_set, cfg, rng, epochs=cfg.epochs[net], lr=cfg.lr, verbose=verbose)
-    # Pruning one fc layer leaves the layers below it unchanged: compute their output once and
-    # evaluate only the pruned head at every fraction.
-    features, y_test = _forward(model.layers[:layer], test_set[0]), test_set[1]
-    accuracy = lambda m: 100 * float(np.mean(_forward(m.layers[layer:], features).argmax(1) == y_test))
+    # Pruning hidden layer ``layer`` leaves everything below it unchanged, and a pruned layer's
+    # activations are the kept columns of the dense layer's: compute those once, then run only
+    # each pruned model's consumer on them.
+    hidden, y_test = _forward(model.layers[:layer + 2], test_set[0]), test_set[1]  # (n_test, 500)
+    accuracy = lambda m, kept: 100 * float(np.mean(pruned_logits(m, layer, hidden, kept).argmax(1) == y_test))
     w, a = weight_sets(model, layer)  # the method sees the weights, nothing else
     n = w.shape[0]
     sequences = {m: merge_sequence(w, a, n - 1, normalize=m.startswith("normalized")) for m in (OURS, METHODS[4])}
     sequences[METHODS[1]] = sequences[OURS]  # the same neurons, deleted without surgery
     order = {"random": rng.permutation(n), "smallest norm": np.argsort(np.linalg.norm(w, axis=1))}
 
-    def pruned(m: str, k: int):  # k neurons removed by method m
+    def pruned_accuracy(m: str, k: int) -> float:  # k neurons removed by method m
         if m in order:
-            return remove_units(model, layer, np.sort(order[m][k:]))
-        return merge_neurons(model, layer, sequences[m][:k], surgery=m != METHODS[1])
+            kept = np.sort(order[m][k:])
+            return accuracy(remove_units(model, layer, kept), kept)
+        merges = sequences[m][:k]
+        kept = np.setdiff1d(np.arange(n), [merge.removed for merge in merges])
+        return accuracy(merge_neurons(model, layer, merges, surgery=m != METHODS[1]), kept)
 
-    curves = {m: np.array([accuracy(pruned(m, int(round(f * n)))) for f in cfg.fractions]) for m in METHODS}
+    curves = {m: np.array([pruned_accuracy(m, int(round(f * n))) for f in cfg.fractions]) for m in METHODS}
     saliency = np.array([s.saliency for s in sequences[OURS]])
     k_knee = knee(saliency)
     params = metrics.count_params(model)
     per_neuron = params - metrics.count_params(remove_units(model, layer, np.arange(n - 1)))
-    return dict(dense=accuracy(model), curves=curves, n=n, params=params, params_per_neuron=per_neuron,
-                saliency=saliency, knee=k_knee, knee_accuracy=accuracy(pruned(OURS, k_knee)))
+    return dict(dense=accuracy(model, np.arange(n)), curves=curves, n=n, params=params,
+                params_per_neuron=per_neuron, saliency=saliency, knee=k_knee,
+                knee_accuracy=pruned_accuracy(OURS, k_knee))
+
+
+def pruned_logits(pruned, layer: int, hidden: np.ndarray, kept) -> np.ndarray:
+    """``pruned``'s outputs from the dense model's activations ``hidden`` (n, units) of hidden
+    layer ``layer``: the pruned layer computes the ``kept`` columns of them (its rows are a subset
+    of the dense layer's, everything below is unchanged), so only its consumer and what follows run."""
+    return _forward(pruned.layers[layer + 2:], hidden[:, kept])
 
 
 def _forward(layers, x: np.ndarray, batch: int = 1000) -> np.ndarray:
@@ -127,7 +167,9 @@ def removable(curve, dense: float, fractions, tolerance: float) -> float:
     """The largest fraction f such that every fraction up to f stays within ``tolerance``
     points of ``dense`` (0 if the first one already falls below, or anything is not finite)."""
     curve = np.asarray(curve, dtype=float)
-    ok = np.isfinite(curve) & (curve >= dense - tolerance) if np.isfinite(dense) else np.zeros(curve.shape, bool)
+    ok = np.isfinite(curve) & (curve >= dense - tolerance - ROUNDING)
+    if not np.isfinite(dense):
+        ok[:] = False
     n_ok = int(np.logical_and.accumulate(ok).sum())  # leading fractions within tolerance
     return float(fractions[n_ok - 1]) if n_ok else 0.0
 
@@ -142,57 +184,64 @@ def _at(fractions, f: float) -> int:
 
 
 def table(net: str, run: dict, cfg: Config) -> list[dict]:
-    """Rows: dense, each method (accuracy at 30/50/70/90%, mean over the curve, removable within
-    tolerance), and the knee."""
+    """Rows: dense, each method (accuracy at 30/50/70/90% removed, mean over the curve, the largest
+    % of neurons and of all parameters removable within tolerance), and the knee."""
     at = {f: _at(cfg.fractions, f) for f in (0.3, 0.5, 0.7, 0.9)}
     d = run["dense"]
-    rows = [dict(network=net, method="dense", acc30=d, acc50=d, acc50_std=0.0, acc70=d, acc90=d)]
+    rows = [dict(network=net, method="dense", acc30=d, acc50=d, acc70=d, acc90=d)]
     for m, acc in run["curves"].items():
         f_ok = removable(acc, d, cfg.fractions, cfg.tolerance)
-        rows.append(dict(network=net, method=m, acc30=acc[at[0.3]], acc50=acc[at[0.5]], acc50_std=0.0,
-                         acc70=acc[at[0.7]], acc90=acc[at[0.9]], mean_acc=float(np.mean(acc)),
-                         neurons_1pt=100 * f_ok, params_1pt=100 * params_removed(run, f_ok), params_1pt_std=0.0))
+        rows.append(dict(network=net, method=m, **{f"acc{round(100 * f)}": acc[i] for f, i in at.items()},
+                         mean_acc=float(np.mean(acc)), neurons_1pt=100 * f_ok,
+                         params_1pt=100 * params_removed(run, f_ok)))
     k = run["knee"] / run["n"]
-    rows.append(dict(network=net, method="knee (data-free stop)", knee_neurons=100 * k,
-                     knee_params=100 * params_removed(run, k), knee_drop=d - run["knee_accuracy"], knee_drop_std=0.0))
+    rows.append(dict(network=net, method=KNEE, knee_neurons=100 * k, knee_params=100 * params_removed(run, k),
+                     knee_drop=d - run["knee_accuracy"]))
     return rows
 
 
-def claims_of(net: str, run: dict, cfg: Config) -> list[Claim]:
-    """Every checked statement about one network's run (see the module docstring)."""
-    key = f"data-free.{net}"
-    curves, d, tol = run["curves"], run["dense"], cfg.tolerance
-    mean = {m: float(np.mean(curves[m])) for m in (OURS, *BASELINES)}
+def _finite(*values) -> bool:
+    return all(isinstance(v, (int, float)) and np.isfinite(v) for v in values)
+
+
+def claims_of(rows: list[dict], net: str, tolerance: float = 1.0) -> list[Claim]:
+    """Every checked statement about one network, from the table's rows (a pure function)."""
+    by = {r["method"]: r for r in rows if r["network"] == net}
+    ours, key, tol = by[OURS], f"data-free.{net}", f"{tolerance:g} point"
+    above = lambda col: {m: ours[col] - by[m][col] for m in BASELINES}  # margins in points
+    holds_above = lambda margins: all(_finite(v) and v > 0 for v in margins.values())
+    words = lambda margins: ", ".join(f"{m} {v:+.2f}" for m, v in margins.items())
+    mean_margins = above("mean_acc")
     out = [Claim(f"{key}.dominates", f"{net}: saliency + surgery dominates the baselines across the curve: "
                  f"its mean accuracy over the fractions removed is above that of no surgery, random and "
-                 f"smallest norm", True, all(np.isfinite(mean[m]) and mean[OURS] > mean[m] for m in BASELINES),
-                 "mean accuracy %: " + ", ".join(f"{m} {v:.2f}" for m, v in mean.items()),
-                 f"{PAPER}: surgery above naive removal and random (figures, not checked)")]
-    f_ok = removable(curves[OURS], d, cfg.fractions, tol)
-    out.append(Claim(f"{key}.half_the_neurons", f"{net}: at least 50% of the hidden neurons removable within "
-                     f"{tol:g} point of dense (saliency + surgery, no fine-tuning)", True, f_ok >= 0.5,
-                     f"{100 * f_ok:.0f}% of the neurons (dense {d:.2f}%)",
-                     f"{PAPER}, abstract: up to 85% of the MNIST network's parameters (most of its fc neurons)"))
-    for f in (0.5, 0.9):  # our contrasts: the middle of the curve, and deep into it
-        i = _at(cfg.fractions, f)
-        margins = {m: curves[OURS][i] - curves[m][i] for m in BASELINES}
-        out.append(Claim(f"{key}.above_at_{round(100 * f)}",
-                         f"{net}: saliency + surgery strictly above each baseline (no surgery, random, "
-                         f"smallest norm) at {cfg.fractions[i]:.0%} of the neurons removed", False,
-                         all(np.isfinite(v) and v > 0 for v in margins.values()),
-                         "margins in points: " + ", ".join(f"{m} {v:+.2f}" for m, v in margins.items()),
-                         f"{PAPER}: surgery above random and naive removal (figures, not checked)"))
-    p_ok = params_removed(run, f_ok)
-    out.append(Claim(f"{key}.params_85", f"{net}: at least 85% of all parameters removable within "
-                     f"{tol:g} point of dense (saliency + surgery)", net == "lenet5", p_ok >= 0.85,
-                     f"{100 * p_ok:.1f}% of the parameters ({100 * f_ok:.0f}% of the neurons)",
-                     f"{PAPER}, abstract: up to 85% of the MNIST network's parameters"))
-    k = run["knee"] / run["n"]
-    drop = d - run["knee_accuracy"]
-    out.append(Claim(f"{key}.knee_within_tolerance", f"{net}: the data-free knee stops where accuracy is "
-                     f"within {tol:g} point of dense", False, bool(np.isfinite(drop) and drop <= tol),
-                     f"stops at {100 * k:.0f}% of the neurons, {drop:.2f} points below dense",
-                     f"{PAPER}: the cut-off is read off the saliency curve"))
+                 f"smallest norm", True, holds_above(mean_margins),
+                 f"mean accuracy {ours['mean_acc']:.2f}%; margins in points: {words(mean_margins)}",
+                 f"{PAPER}: surgery above naive removal and random neuron choice"),
+           Claim(f"{key}.half_the_neurons", f"{net}: at least 50% of the hidden neurons removable within {tol} "
+                 f"of dense (saliency + surgery, no fine-tuning)", True,
+                 _finite(ours["neurons_1pt"]) and ours["neurons_1pt"] >= 50,
+                 f"{ours['neurons_1pt']:.0f}% of the neurons, {ours['params_1pt']:.1f}% of the parameters",
+                 f"{PAPER}, abstract: up to 85% of the MNIST network's parameters, nearly all in its fc layer")]
+    for f in (50, 90):  # our contrasts: the middle of the curve, and deep into it
+        margins = above(f"acc{f}")
+        out.append(Claim(f"{key}.above_at_{f}", f"{net}: saliency + surgery strictly above each baseline (no "
+                         f"surgery, random, smallest norm) at {f}% of the neurons removed", False,
+                         holds_above(margins), f"margins in points: {words(margins)}",
+                         f"{PAPER}: surgery above naive removal and random neuron choice"))
+    for method, headline in ((OURS, net == "lenet5"), (METHODS[4], False)):
+        p = by[method]["params_1pt"]
+        out.append(Claim(f"{key}.params_85" + ("" if method == OURS else "_normalized"),
+                         f"{net}: at least 85% of all parameters removable within {tol} of dense ({method})",
+                         headline, _finite(p) and p >= 85,
+                         f"{p:.1f}% of the parameters ({by[method]['neurons_1pt']:.0f}% of the neurons)",
+                         f"{PAPER}, abstract: up to 85% of the parameters of an MNIST-trained LeNet"))
+    knee_row = by[KNEE]
+    out.append(Claim(f"{key}.knee_within_tolerance", f"{net}: our knee of the saliency curve (Kneedle, linear "
+                     f"scale) stops where accuracy is within {tol} of dense", False,
+                     _finite(knee_row["knee_drop"]) and knee_row["knee_drop"] <= tolerance + ROUNDING,
+                     f"stops at {knee_row['knee_neurons']:.0f}% of the neurons, "
+                     f"{knee_row['knee_drop']:.2f} points below dense",
+                     f"{PAPER}: the number to remove is read off the saliency curve (no explicit rule)"))
     return out
 
 

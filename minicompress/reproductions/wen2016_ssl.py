@@ -1,19 +1,42 @@
 """Wen et al. (2016), structured sparsity learning: the LeNet experiment, measured.
 
 The method is in :mod:`minicompress.papers.wen2016_ssl`. Reproduced: LeNet-5
-(:mod:`minicompress.models`) trained to a baseline, then SSL (filter, channel and shape groups on
-both convolutions), zeroing, fine-tuning without the regularizer, surgery. Reported: surviving
-filters, channels and shape columns per layer, conv and total MACs, test accuracy against the
-baseline (and, in the full run, against the dense model trained as long), and the *measured*
-per-layer and network latency against the original and against an unstructured model with as
-many nonzeros per layer (magnitude-pruned, scipy.sparse CSR), by
-:func:`minicompress.metrics.latencies` (interleaved; timings depend on the machine and its load).
+(:mod:`minicompress.models`) trained to a baseline; SSL from it (proximal group-lasso steps,
+filter and shape groups on conv1, filter, channel and shape groups on conv2); groups below 1e-4
+zeroed; surgery; the compact net fine-tuned without the group lasso, as the authors do. Reported:
+surviving filters, channels and shape columns, MACs per layer, test accuracy against the baseline
+(full run: also against the dense model trained as long), and the *measured* network and layer
+latency against the baseline and against the baseline magnitude-pruned to as many nonzeros per
+layer, run as scipy.sparse CSR (:func:`minicompress.metrics.latencies`, interleaved).
+
+Claims (``ssl.<variant>.*``). Headline, the paper's LeNet result (Table 1: error 0.9% → 0.8% /
+1.0% with conv2 at 7.6% / 3.6% of its FLOPs) and its abstract's comparison:
+``accuracy_and_conv2`` test error within 0.2 points of the baseline's with conv2's MACs cut
+>= 4x; ``twice_unstructured_speedup`` the shrunk net's measured speedup at least twice the CSR
+model's (measured, so it depends on the machine and its load; tests never assert it). Our
+contrasts: whole-network speedup >= 2x, CSR not faster than dense (the paper's Fig. 1), surgery
+exact, and (full run) within 0.2 points of the dense model trained as long.
+
+Recipe: Caffe's LeNet solver (batch 64, momentum 0.9, weight decay 5e-4); baseline at lr 0.05,
+its last epochs at lr/10; SSL at lr 0.01 (the authors' advice: a tenth of the baseline's, here
+a fifth), its last epochs at lr/10 (their 70% / 30% split of the SSL iterations); fine-tuning at
+lr 0.01, last epoch at lr/10. λ: 0.005 (the value in the authors' LeNet example solver) and 0.01
+in the full run; 0.03 in the quick one, which has 8x fewer SSL steps to reach a sparse net.
+The λ values before the momentum fix (0.05, 0.1 full; 0.2 quick) were ten times these for the
+same steps: the old proximal threshold lr·λ made the objective E + λR/10.
+
+Quick run (4,000 training digits, 3 + 3 + 4 epochs): the baseline reaches 94.5-95% on synthetic
+digits and 96-97% on real ones (full run: about 99%); SSL trains 7 epochs more than it, which in
+the quick run is part of why SSL may end above the baseline (the full run's "trained as long"
+row separates the two). Exception: ``accuracy_and_conv2`` does not hold in every quick seed; see
+the table below, and ``minicompress/results`` for the full runs.
 
 Deviations: synthetic digits by default; short training; ReLU after the convolutions; proximal
-steps (``Config(method="subgradient")`` runs the paper's); all three conv group kinds at once,
-where the paper's LeNet rows use filter + channel and filter + shape separately
-(``Config(variants=...)`` runs those); latency of whole layers in NumPy (im2col included), not of
-the GEMM alone as in the paper; the unstructured model is not fine-tuned.
+steps (``Config(method="subgradient")`` runs the paper's, with its 1e-4 zeroing); all three
+group kinds at once, where the paper's LeNet rows use filter + channel and filter + shape
+separately (``Config(variants=...)``); no channel group on conv1 (one input channel: it would be
+a lasso on the whole layer); latency of whole layers in NumPy (im2col included), not of the GEMM
+alone; the CSR model is not fine-tuned.
 
 Run: ``python -m minicompress.reproductions.wen2016_ssl [--quick] [--data mnist_test_split
 --data-dir DIR]`` or ``minicompress reproduce ssl [--seeds 0-9]``.
@@ -37,27 +60,30 @@ from minicompress.train import evaluate
 
 PAPER = "Wen et al. 2016"
 TIMED = (CONV1, CONV2, FC1)  # the layers whose latency is reported
+ROUNDING = 1e-9  # accuracies are multiples of 100/n_test: 98.0 - 97.8 must count as 0.2
 
 
 @dataclass(frozen=True)
 class Config:
     """LeNet-5 on digits; SSL on both convolutions from a trained baseline."""
 
-    n_train: int = 10_000
-    n_test: int = 2_000
+    n_train: int = 10_000  # (mnist_test_split has 8,000)
+    n_test: int = 10_000  # (mnist_test_split has 2,000)
     epochs: int = 8  # dense baseline
     decay_epochs: int = 2  # ... of which the last ones at a tenth of the learning rate
     ssl_epochs: int = 6  # with the group lasso
-    finetune_epochs: int = 4  # without it, zeroed groups held by masks
+    ssl_decay_epochs: int = 2  # ... of which the last ones at a tenth of the learning rate (the authors' 0.7/0.3)
+    finetune_epochs: int = 4  # of the compact net (zero groups removed), without the group lasso
+    finetune_decay_epochs: int = 1  # ... of which the last ones at a tenth of the learning rate
     reference: bool = True  # also train the dense model as long as SSL + fine-tuning (fair reference)
     batch_size: int = 64  # Caffe's LeNet solver
     lr: float = 0.05  # baseline, SGD with momentum 0.9
     ssl_lr: float = 0.01  # SSL and fine-tuning
     weight_decay: float = 5e-4  # the λ R(W) term of the objective, kept in every phase
     method: str = "proximal"  # or "subgradient" (the paper's)
-    variants: dict = field(default_factory=lambda: {  # name: {kind: λ} on conv1 and conv2
-        "λ=0.05": {"filter": 0.05, "channel": 0.05, "shape": 0.05},
-        "λ=0.1": {"filter": 0.1, "channel": 0.1, "shape": 0.1}})
+    variants: dict = field(default_factory=lambda: {  # name: {kind: λ}; conv1 takes no channel group
+        "λ=0.005": {"filter": 0.005, "channel": 0.005, "shape": 0.005},
+        "λ=0.01": {"filter": 0.01, "channel": 0.01, "shape": 0.01}})
     zero_threshold: float = 1e-4  # group norms below this are zeroed before fine-tuning
     latency_batch: int = 256  # test images per timed forward pass
     latency_repeats: int = 10  # timed runs per round (median), after 2 warm-up runs
@@ -65,9 +91,15 @@ class Config:
 
     @classmethod
     def quick(cls) -> "Config":
-        return cls(n_train=4_000, epochs=3, decay_epochs=1, ssl_epochs=3, finetune_epochs=2,
-                   reference=False, latency_repeats=5, latency_rounds=2,
-                   variants={"λ=0.2": {"filter": 0.2, "channel": 0.2, "shape": 0.2}})
+        return cls(n_train=4_000, n_test=2_000, epochs=3, decay_epochs=1, ssl_epochs=3, ssl_decay_epochs=1,
+                   finetune_epochs=4, reference=False, latency_repeats=3, latency_rounds=2,
+                   variants={"λ=0.03": {"filter": 0.03, "channel": 0.03, "shape": 0.03}})
+
+
+def terms_for(model, kinds: dict) -> list:
+    """The group terms of one variant: every kind on conv2; on conv1 all but the channel group
+    (conv1 has one input channel, so its channel group would be the whole layer)."""
+    return ssl_terms(model, {CONV1: {k: v for k, v in kinds.items() if k != "channel"}, CONV2: kinds})
 
 
 def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, data_dir=None,
@@ -82,9 +114,9 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, da
     data, out_dir, train_set, test_set = load_data("ssl", cfg, data, out_dir, data_dir, verify)
     run = one_run(cfg, seed, train_set, test_set, verbose)
     rows = table(run, cfg)
-    title = (f"Wen et al. SSL on LeNet-5, {data} (seed {seed}; filter, channel and shape groups on "
-             f"both convolutions; test accuracy %; surviving filters f1/20, shape columns c1/25 of "
-             f"conv1, filters f2/50, channels ch2/20, columns c2/500 of conv2; MACs and measured "
+    title = (f"Wen et al. SSL on LeNet-5, {data} (seed {seed}; filter and shape groups on conv1, filter, "
+             f"channel and shape groups on conv2; test accuracy %; surviving filters f1/20, shape columns "
+             f"c1/25 of conv1, filters f2/50, channels ch2/20, columns c2/500 of conv2; MACs and measured "
              f"latency ratios vs the dense baseline, batch {cfg.latency_batch})")
     notes = [f"{len(train_set[1])} training and {len(test_set[1])} test images; {cfg.method} steps",
              "latency: whole forward passes and single layers in one process on one batch, models "
@@ -98,7 +130,8 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, da
 
 
 def one_run(cfg: Config, seed: int, train_set, test_set, verbose: bool) -> dict:
-    """The baseline, then per variant: SSL, zeroing, fine-tuning, surgery, the CSR model, timings."""
+    """The baseline, then per variant: SSL, zeroing, surgery, fine-tuning the compact net, the CSR
+    model at equal nonzeros, timings."""
     rng = np.random.default_rng(seed)
     phase = lambda model, epochs, lr, **kw: train_lenet(model, train_set, cfg, rng, epochs=epochs, lr=lr,
                                                         verbose=verbose, **kw)
@@ -108,21 +141,23 @@ def one_run(cfg: Config, seed: int, train_set, test_set, verbose: bool) -> dict:
     out = dict(seed=seed, baseline=accuracy(baseline), variants={})
     if cfg.reference:
         say("ssl", verbose, f"seed {seed}: dense, trained as long as SSL + fine-tuning")
-        out["reference"] = accuracy(phase(copy.deepcopy(baseline), cfg.ssl_epochs + cfg.finetune_epochs, cfg.ssl_lr))
+        out["reference"] = accuracy(phase(copy.deepcopy(baseline), cfg.ssl_epochs + cfg.finetune_epochs, cfg.ssl_lr,
+                                          decay_last=cfg.finetune_decay_epochs))
     x = test_set[0][:cfg.latency_batch]
     for name, kinds in cfg.variants.items():
         say("ssl", verbose, f"seed {seed}: SSL {name} {kinds}")
         model = copy.deepcopy(baseline)
-        terms = ssl_terms(model, {CONV1: kinds, CONV2: kinds})
-        phase(model, cfg.ssl_epochs, cfg.ssl_lr, wrap=lambda opt: GroupLasso(opt, terms, cfg.method))
+        terms = terms_for(model, kinds)
+        phase(model, cfg.ssl_epochs, cfg.ssl_lr, wrap=lambda opt: GroupLasso(opt, terms, cfg.method),
+              decay_last=cfg.ssl_decay_epochs)
         zero_small_groups(terms, cfg.zero_threshold)
-        phase(model, cfg.finetune_epochs, cfg.ssl_lr)  # masks hold the zero groups at zero
-        small = shrink_structured(model)
+        small = shrink_structured(model)  # the compact net, as the authors fine-tune it
+        difference = float(np.abs(small(x) - model(x)).max())
+        phase(small, cfg.finetune_epochs, cfg.ssl_lr, decay_last=cfg.finetune_decay_epochs)  # no group lasso
         unstructured = same_nonzeros(baseline, small, (CONV1, CONV2, FC1, FC2))
         out["variants"][name] = dict(
             shrunk_accuracy=accuracy(small), unstructured_accuracy=accuracy(unstructured),
-            max_output_difference=float(np.abs(small(x) - model(x)).max()),
-            survivors=survivors(model), macs=flops(small, (1, 28, 28))["layers"],
+            max_output_difference=difference, survivors=survivors(model), macs=flops(small, (1, 28, 28))["layers"],
             weights=[model[i].weight.value().copy() for i in (CONV1, CONV2)],
             times=latencies({"dense": baseline, "shrunk": small, "csr": to_csr(unstructured)}, x,
                             TIMED, repeats=cfg.latency_repeats, rounds=cfg.latency_rounds))
@@ -133,55 +168,73 @@ def one_run(cfg: Config, seed: int, train_set, test_set, verbose: bool) -> dict:
 # ----- the table and the claims ---------------------------------------------------------------------
 def table(run: dict, cfg: Config) -> list[dict]:
     """Rows: the baseline, [the dense model trained as long], per variant the shrunk SSL model and
-    the CSR model at equal nonzeros (accuracies, structure, MACs and measured speed ratios)."""
-    macs = lambda layers, first=None: sum(m["dense"] for m in layers[:first])  # MACs of the first layers
-    variants = run["variants"].values()
-    rows = [dict(model="dense baseline", accuracy=run["baseline"], std=0.0,
-                 ms=float(np.mean([v["times"]["dense"]["network"] for v in variants])))]
+    the CSR model at equal nonzeros (accuracy, structure, MACs and measured speed ratios)."""
+    dense, variants = run["dense_macs"], run["variants"]
+    rows = [dict(model="dense baseline", accuracy=run["baseline"],
+                 ms=float(np.mean([v["times"]["dense"]["network"] for v in variants.values()])))]
     if cfg.reference:
-        rows.append(dict(model="dense, trained as long", accuracy=run["reference"], std=0.0))
-    for name, v in run["variants"].items():
-        t = v["times"]
-        speed = {who: {k: t["dense"][k] / t[who][k] for k in ("network", *TIMED)} for who in ("shrunk", "csr")}
-        (s1, s2) = v["survivors"]
-        structure = dict(f1=s1["filters"], c1=s1["columns"], f2=s2["filters"], ch2=s2["channels"], c2=s2["columns"],
-                         conv_macs_x=macs(run["dense_macs"], 2) / macs(v["macs"], 2))
-        total_x = macs(run["dense_macs"]) / macs(v["macs"])
-        for who, label, key, extra in (("shrunk", f"SSL {name}", "shrunk_accuracy", structure),
-                                       ("csr", "  unstructured CSR, same nnz", "unstructured_accuracy", {})):
-            r = speed[who]
-            rows.append(dict(model=label, accuracy=v[key], std=0.0, **extra, macs_x=total_x, ms=t[who]["network"],
-                             speedup=r["network"], speedup_std=0.0, conv1_x=r[CONV1], conv2_x=r[CONV2], fc1_x=r[FC1]))
-        rows[-2]["conv2_macs_x"] = run["dense_macs"][1]["dense"] / v["macs"][1]["dense"]
-        rows[-2]["baseline_minus_ssl"] = run["baseline"] - v["shrunk_accuracy"]
-        rows[-2]["max_output_difference"] = v["max_output_difference"]
+        rows.append(dict(model="dense, trained as long", accuracy=run["reference"]))
+    for name, v in variants.items():
+        t, (s1, s2) = v["times"], v["survivors"]
+
+        def fewer(first, last):  # dense MACs / shrunk MACs over layers [first, last)
+            return sum(m["dense"] for m in dense[first:last]) / sum(m["dense"] for m in v["macs"][first:last])
+
+        def speed(who):  # measured ratios: dense time / this model's time
+            layers = {f"{label}_x": t["dense"][i] / t[who][i] for label, i in zip(("conv1", "conv2", "fc1"), TIMED)}
+            return dict(ms=t[who]["network"], speedup=t["dense"]["network"] / t[who]["network"], **layers)
+
+        rows.append(dict(model=f"SSL {name}", accuracy=v["shrunk_accuracy"],
+                         baseline_minus_ssl=run["baseline"] - v["shrunk_accuracy"],
+                         f1=s1["filters"], c1=s1["columns"], f2=s2["filters"], ch2=s2["channels"], c2=s2["columns"],
+                         conv1_macs_x=fewer(0, 1), conv2_macs_x=fewer(1, 2), conv_macs_x=fewer(0, 2),
+                         macs_x=fewer(0, None), **speed("shrunk"), max_output_difference=v["max_output_difference"]))
+        rows.append(dict(model=f"  unstructured CSR, same nnz as {name}", accuracy=v["unstructured_accuracy"],
+                         macs_x=fewer(0, None), **speed("csr")))
     return rows
 
 
 def _finite(*values) -> bool:
-    return all(np.isfinite(v) for v in values)
+    return all(isinstance(v, (int, float)) and np.isfinite(v) for v in values)
+
+
+def _speeds(*values) -> bool:
+    """Measured speed ratios are finite and > 0 (anything else is a broken measurement)."""
+    return _finite(*values) and all(v > 0 for v in values)
 
 
 def claims_of(rows: list[dict], name: str) -> list[Claim]:
     """The claims about one variant, from the table's rows (a pure function: testable by hand)."""
     by_model = {r["model"]: r for r in rows}
-    ssl, csr, base = by_model[f"SSL {name}"], by_model["  unstructured CSR, same nnz"], by_model["dense baseline"]
-    key, drop, conv_x = f"ssl.{name}", base["accuracy"] - ssl["accuracy"], ssl["conv_macs_x"]
-    fast, slow = ssl["speedup"], csr["speedup"]
-    return [
-        Claim(f"{key}.accuracy_and_conv_macs", f"SSL {name}: accuracy within 0.5 points of the baseline with "
-              f">= 3x fewer conv MACs", True, _finite(drop, conv_x) and drop <= 0.5 and conv_x >= 3,
-              f"baseline - SSL = {drop:.2f} points, conv MACs {conv_x:.1f}x fewer",
-              f"{PAPER}, Table 1: LeNet error 0.9% -> 0.8-1.0% with conv2 at 3.6-7.6% of its FLOPs"),
+    ssl, csr = by_model[f"SSL {name}"], by_model[f"  unstructured CSR, same nnz as {name}"]
+    base, key = by_model["dense baseline"]["accuracy"], f"ssl.{name}"
+    drop, conv2_x, fast, slow = base - ssl["accuracy"], ssl["conv2_macs_x"], ssl["speedup"], csr["speedup"]
+    out = [
+        Claim(f"{key}.accuracy_and_conv2", f"SSL {name}: test error within 0.2 points of the baseline's with "
+              f"conv2's MACs cut >= 4x", True, _finite(drop, conv2_x) and drop <= 0.2 + ROUNDING and conv2_x >= 4,
+              f"baseline - SSL = {drop:+.2f} points, conv2 MACs {conv2_x:.1f}x fewer "
+              f"(conv1 {ssl['conv1_macs_x']:.1f}x, conv layers {ssl['conv_macs_x']:.1f}x)",
+              f"{PAPER}, Table 1 (LeNet): error 0.9% -> 0.8% / 1.0% with conv2 at 7.6% / 3.6% of its FLOPs"),
+        Claim(f"{key}.twice_unstructured_speedup", f"SSL {name}: measured speedup of the shrunk network at "
+              f"least twice that of the unstructured CSR model with as many nonzeros", True,
+              _speeds(fast, slow) and fast >= 2 * slow, f"SSL {fast:.2f}x, CSR {slow:.2f}x (measured here, now)",
+              f"{PAPER}, abstract: SSL's speedups are about twice those of non-structured sparsity"),
         Claim(f"{key}.network_speedup_2x", f"SSL {name}: measured whole-network speedup >= 2x", False,
-              _finite(fast) and fast >= 2, f"{fast:.2f}x", f"{PAPER}, Table 1: conv layers 1.6-7.4x faster"),
-        Claim(f"{key}.csr_not_faster", f"SSL {name}: the unstructured CSR model at equal nonzeros is not "
-              f"faster than dense", False, _finite(slow) and slow <= 1, f"{slow:.2f}x",
-              f"{PAPER}, Fig. 1: non-structured sparsity gives little or negative speedup"),
+              _speeds(fast) and fast >= 2, f"{fast:.2f}x (conv1 {ssl['conv1_x']:.2f}x, conv2 {ssl['conv2_x']:.2f}x, "
+              f"fc1 {ssl['fc1_x']:.2f}x)", f"{PAPER}, Table 1: LeNet conv layers 1.6-7.4x faster (GEMM alone)"),
+        Claim(f"{key}.csr_not_faster", f"SSL {name}: the unstructured CSR model at equal nonzeros is not faster "
+              f"than dense", False, _speeds(slow) and slow <= 1, f"{slow:.2f}x",
+              f"{PAPER}, Fig. 1: non-structured sparsity gives little or even negative speedup"),
         Claim(f"{key}.surgery_exact", f"SSL {name}: surgery keeps the outputs (max |shrunk - masked| < 1e-4, float32)",
               False, _finite(ssl["max_output_difference"]) and ssl["max_output_difference"] < 1e-4,
-              f"{ssl['max_output_difference']:.1e}", "surgery is exact up to rounding"),
-    ]
+              f"{ssl['max_output_difference']:.1e}", "removing zero groups is exact up to rounding")]
+    if "dense, trained as long" in by_model:
+        gap = by_model["dense, trained as long"]["accuracy"] - ssl["accuracy"]
+        out.append(Claim(f"{key}.vs_trained_as_long", f"SSL {name}: test error within 0.2 points of the dense "
+                         f"model trained as long (baseline + SSL + fine-tuning epochs)", False,
+                         _finite(gap) and gap <= 0.2 + ROUNDING, f"dense trained as long - SSL = {gap:+.2f} points",
+                         "our control: SSL trains longer than the baseline"))
+    return out
 
 
 # ----- the figure -------------------------------------------------------------------------------------
