@@ -25,8 +25,10 @@ channel-wise term there would be a layer-wise lasso that can only remove the lay
 The step (``method=``), for SGD with momentum μ (v ← μv + g, W ← W − ηv):
 
     "subgradient", the paper's (the authors' Caffe): λ W_g/‖W_g‖₂ added to the gradient before
-    the step, then every weight with |w| ≤ 1e-4 set to zero after it (their code does so after
-    every update). A fixed point has 0 ∈ ∇E + λ∂R: the objective above.
+    the step, then every regularized weight with |w| ≤ 1e-4 set to zero after it (their code
+    does so to every parameter after every update). A fixed point has 0 ∈ ∇E + λ∂R: the
+    objective above. The zeroing makes a group exactly zero only once a step moves its weights
+    by less than 1e-4, i.e. at a small learning rate.
     "proximal" (default): the step, then block soft-thresholding
     W_g ← W_g · max(0, 1 − τ/‖W_g‖₂) with τ = ηλ/(1 − μ). The 1/(1 − μ) is what makes the
     objective the stated one: at a fixed point the velocity is v = g/(1 − μ), the step moves W by
@@ -37,10 +39,10 @@ The step (``method=``), for SGD with momentum μ (v ← μv + g, W ← W − ηv
     the prox of the sum.
 
 Then groups whose norm fell below a threshold are zeroed and held by masks
-(:func:`zero_small_groups`), the model is fine-tuned without the regularizer, and shrunk
-(:func:`shrink_structured`): dead filters, channels and neurons go
-(:func:`minicompress.pruning.shrink`), dead shape columns turn a Conv2d into a
-:class:`~minicompress.pruning.lowered.ColumnConv2d`.
+(:func:`zero_small_groups`), and the model is shrunk (:func:`shrink_structured`): dead filters,
+channels and neurons go (:func:`minicompress.pruning.shrink`), dead shape columns turn a Conv2d
+into a :class:`~minicompress.pruning.lowered.ColumnConv2d`. The compact net is then fine-tuned
+without the group lasso.
 """
 from __future__ import annotations
 
