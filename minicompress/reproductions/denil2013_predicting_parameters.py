@@ -12,10 +12,11 @@ lr 0.1 decaying linearly, batch 100) from random weights, where the authors trai
 MNIST images from autoencoder-pretrained weights; inputs standardized by one scalar mean and std
 (LeCun et al.'s "Efficient BackProp"; on raw pixels the quick full network ended at 9.7% error
 instead of 6.3% on 2,000 test images, 2 points behind the SE nets: a verdict on our training, not
-on the paper); ℓ = 1 px; λ = 1, which the paper leaves open: it changes only the conditioning (see the paper file), and
-at λ = 1e-3, our first choice, SGD's steps through the SE atoms were 3.5-12 times the dense
-layer's and the quick SE net at 25% ended 0.2 ± 0.4 points behind the full network (beyond 0.5 in
-3 of 10 seeds, in a script with the same recipe) instead of 0.4 ± 0.3 ahead. Random U is N(0, 1/i); fraction 1 is the dense net.
+on the paper); ℓ = 1 px; λ = 1, which the paper leaves open: it changes only the conditioning
+(see the paper file), and at λ = 1e-3, our first choice, SGD's steps through the SE atoms were
+3.5-12 times the dense layer's and the quick SE net at 25% ended 0.2 ± 0.4 points behind the
+full network (beyond 0.5 in 3 of 10 seeds, in a script with the same recipe) instead of 0.4 ± 0.3
+ahead. Random U is N(0, 1/i); fraction 1 is the dense network.
 
 Not reproduced: trained features predicted "accurately" from 25% of their values (relative error
 ≤ 0.5 is our reading; the paper's Fig. 1 gives no number). Tried: SE kernels at ℓ = 1, 2, 3 px and
