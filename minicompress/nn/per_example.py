@@ -13,6 +13,9 @@ function                    rows r, with Σ_r r rᵀ equal to
                             (rows ∇θ E_n, E_n the loss of example n alone)
 ==========================  ===========================================================
 
+:func:`gauss_newton` sums the outer products chunk by chunk (the P × P matrix, without holding
+every row at once).
+
 Parameters are flattened and concatenated in ``model.parameters()`` order (the layout of
 :func:`minicompress.nn.curvature.hessian`); masked entries are zero. Each row costs one
 backward pass of a batch of one example, so this is for networks and data sets small enough
@@ -38,15 +41,36 @@ def jacobian_factors(model, loss, x, y) -> np.ndarray:
     the matrix whose diagonal :func:`~minicompress.nn.curvature.diag_ggn` returns. Row
     n·m + c belongs to example n and column c.
     """
-    params = model.parameters()
+    params, sqrt = _loss_sqrt(model, loss, x, y)
+    return _factor_rows(model, params, x, sqrt, range(len(x)))
+
+
+def gauss_newton(model, loss, x, y, *, chunk: int = 256) -> np.ndarray:
+    """The dense Gauss–Newton matrix G = Σ_n J_nᵀ H_n J_n (P, P) of E, from the rows of
+    :func:`jacobian_factors` accumulated ``chunk`` examples at a time."""
+    params, sqrt = _loss_sqrt(model, loss, x, y)
+    size = sum(p.data.size for p in params)
+    G = np.zeros((size, size), np.float64)
+    for start in range(0, len(x), chunk):
+        rows = _factor_rows(model, params, x, sqrt, range(start, min(start + chunk, len(x))))
+        G += rows.T @ rows
+    return G
+
+
+def _loss_sqrt(model, loss, x, y):
+    """The parameters, and the loss Hessian's square root S (m, n, k) of the whole batch."""
     loss(model(x), y)
-    sqrt = loss.hessian_sqrt()  # (m, n, k)
-    m, n = sqrt.shape[:2]
-    rows = np.empty((n * m, sum(p.data.size for p in params)), params[0].data.dtype)
-    for i in range(n):
+    return model.parameters(), loss.hessian_sqrt()
+
+
+def _factor_rows(model, params, x, sqrt, examples) -> np.ndarray:
+    """J_nᵀ s_nc for the given examples, one batch-of-one forward pass each (n'·m, P)."""
+    m = sqrt.shape[0]
+    rows = np.empty((len(examples) * m, sum(p.data.size for p in params)), params[0].data.dtype)
+    for j, i in enumerate(examples):
         model(x[i:i + 1])
         for c in range(m):
-            rows[i * m + c] = _flat_gradient(model, params, sqrt[c, i][None])
+            rows[j * m + c] = _flat_gradient(model, params, sqrt[c, i][None])
     model.zero_grad()
     return rows
 

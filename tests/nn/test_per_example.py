@@ -53,3 +53,10 @@ def test_masked_entries_are_zero(rng):
     rows = jacobian_factors(model, nn.MSELoss(), x, y)
     assert np.all(rows[:, :first.data.size][:, first.mask.ravel() == 0] == 0)
     assert np.any(rows[:, :first.data.size][:, first.mask.ravel() == 1] != 0)
+
+
+def test_gauss_newton_accumulated_in_chunks_equals_the_sum_of_all_rows(rng):
+    from minicompress.nn.per_example import gauss_newton
+    model, x, y = problem(rng, "cnn", nn.Tanh, nn.MSELoss(), nn.AvgPool2d)
+    rows = jacobian_factors(model, nn.MSELoss(), x, y)
+    assert_close([("G", gauss_newton(model, nn.MSELoss(), x, y, chunk=2), rows.T @ rows)], 1e-12, 1e-15)
