@@ -6,7 +6,7 @@ import pytest
 from minicompress import nn
 from minicompress.nn import curvature
 from minicompress.nn.gradcheck import assert_close
-from minicompress.nn.per_example import jacobian_factors
+from minicompress.nn.per_example import jacobian_factors, per_example_gradients
 from minicompress.papers import hassibi1993_obs as obs
 
 
@@ -128,6 +128,9 @@ def test_inverse_hessian_of_a_network_for_each_curvature(rng):
     for kind, H in cases.items():
         ours = obs.inverse_hessian(model, loss, x, t, kind=kind, damping=lam)
         assert_close([(kind, ours, np.linalg.inv(H + lam * np.eye(len(H))))], 1e-7, 1e-9)
+    grads = per_example_gradients(model, loss, x, t)
+    fisher = obs.inverse_hessian(model, loss, x, t, kind="fisher", damping=lam)
+    assert_close([("fisher", fisher, np.linalg.inv(grads.T @ grads / len(x) + lam * np.eye(len(grads.T))))], 1e-7, 1e-9)
     explicit = obs.inverse_hessian(model, loss, x, t, damping=lam, recursive=False)
     assert_close([("explicit", explicit, obs.inverse_hessian(model, loss, x, t, damping=lam))], 1e-7, 1e-9)
     first = model.parameters()[0]
@@ -193,8 +196,9 @@ def test_bad_input_gives_clear_errors(rng):
         obs.prune(rng.standard_normal(6), np.eye(6), 2, mask=np.ones(5))
     with pytest.raises(ValueError, match=r"X must be a finite \(n, 6\)"):
         obs.prune_layerwise(W, X[:, :5], 0.5)
-    with pytest.raises(ValueError, match="singular or not positive definite"):
-        obs.inverse(np.diag([1.0, 0.0, 2.0]))
+    for singular in (np.diag([1.0, 0.0, 2.0]), np.diag([1.0, 1e-18]), -np.eye(2)):  # Cholesky passes the 2nd
+        with pytest.raises(ValueError, match="singular or not positive definite"):
+            obs.inverse(singular)
     w, h_inv = obs.delete(np.ones(4), np.eye(4), 1)
     with pytest.raises(ValueError, match="already deleted"):
         obs.delete(w, h_inv, 1)
