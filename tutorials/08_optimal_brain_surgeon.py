@@ -51,8 +51,8 @@ for q in (0, 1):
     assert abs(obs.saliency(w, h_inv)[q] - E(w_obs)) < 1e-12 and E(w_obs) <= best + 1e-6
 
 # %% [markdown]
-# In two dimensions the two methods always *choose* the same weight (compare w₁²/[H⁻¹]₁₁ with
-# w₂²/[H⁻¹]₂₂: both reduce to h₁₁w₁² vs h₂₂w₂²), but OBS pays less, because it moves w₂.
+# In two dimensions the two methods always *choose* the same weight (w₁²/[H⁻¹]₁₁ against
+# w₂²/[H⁻¹]₂₂ reduces to h₁₁w₁² against h₂₂w₂²), but OBS pays less, because it moves w₂.
 
 # %%
 a, b = np.meshgrid(np.linspace(-0.6, 1.6, 200), np.linspace(-0.8, 1.6, 200))

@@ -130,7 +130,8 @@ def test_inverse_hessian_of_a_network_for_each_curvature(rng):
         assert_close([(kind, ours, np.linalg.inv(H + lam * np.eye(len(H))))], 1e-7, 1e-9)
     grads = per_example_gradients(model, loss, x, t)
     fisher = obs.inverse_hessian(model, loss, x, t, kind="fisher", damping=lam)
-    assert_close([("fisher", fisher, np.linalg.inv(grads.T @ grads / len(x) + lam * np.eye(len(grads.T))))], 1e-7, 1e-9)
+    reference = np.linalg.inv(grads.T @ grads / len(x) + lam * np.eye(grads.shape[1]))
+    assert_close([("fisher", fisher, reference)], 1e-7, 1e-9)
     explicit = obs.inverse_hessian(model, loss, x, t, damping=lam, recursive=False)
     assert_close([("explicit", explicit, obs.inverse_hessian(model, loss, x, t, damping=lam))], 1e-7, 1e-9)
     first = model.parameters()[0]
