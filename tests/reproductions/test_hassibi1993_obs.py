@@ -87,9 +87,13 @@ def test_obd_network_claims():
     for bad in (NAN, 0.0, -1.0):  # a non-finite or non-positive ratio never holds
         assert holds(obd_rows(0.1, 0.2, bad))[1:] == [False, False]
     assert holds(obd_rows(NAN, 0.2, 1.0))[0] is False
+    assert holds(obd_rows(lambda d: 0.3 if d == 0.3 else 0.1, 0.2, 1.0))[0] is False  # 30% counts
     rows = obd_rows(0.1, 0.2, 1.0)
     for r in rows:
         r["actual"] = 0.0  # no increase: no ratio to judge
+    assert holds(rows)[1:] == [False, False]
+    for r in rows:
+        r["actual"], r["predicted"] = -0.01, -0.01  # both negative: a ratio of 1 that means nothing
     assert holds(rows)[1:] == [False, False]
     assert holds([]) == [False, False, False]
 
