@@ -44,10 +44,9 @@ is the same for every row, so each row is an OBS problem of size d with its own 
 inverse. Cost per row, deleting k of d weights: ≈ 2(d³ − (d − k)³)/3 flops (one d × d inverse
 shared by the rows, then lazy rank-64 downdates with shrinking matrices, in
 :mod:`minicompress.pruning.greedy_obs`); memory 8·d² bytes per row of a chunk of rows
-(32 rows of 784 inputs: 160 MB) plus one d² temporary. ``minicompress bench obs`` times a
-300 × 784 layer at 90%: 144 s wall, single BLAS thread, on 2 cores shared with a load
-average of 18 (the readable loop of :func:`delete` calls: 43× slower in the same run); about
-1 s per 40 rows at a load of 4, i.e. ≈ 8 s for the layer.
+(32 rows of 784 inputs: 160 MB) plus one d² temporary. ``minicompress bench obs`` on a
+300 × 784 layer at 90%, one BLAS thread: 8.2 s of CPU (68 s wall on 2 cores shared at a load
+average of 21); the readable loop of :func:`delete` calls, 38× slower in the same run.
 """
 from __future__ import annotations
 
