@@ -10,6 +10,10 @@ steps after a warm-up. Where PyTorch happens to be installed (it is never a depe
 same networks are timed in a *separate process* with the same number of threads, alternating
 with our runs: NumPy's OpenBLAS threads and PyTorch's OpenMP threads slow each other down
 erratically when they share a process on a small machine.
+
+``minicompress bench obs``: layer-wise Optimal Brain Surgeon (OBC) on a layer of LeNet-300-100's
+size (300 rows × 784 inputs) at 90% sparsity: seconds of the vectorized kernel, and per row
+against the readable loop (one ``delete`` per weight).
 """
 from __future__ import annotations
 
@@ -158,6 +162,35 @@ def curvature(rounds: int = 3, steps: int = 20, stream=None) -> list[dict]:
     print_table(rows, f"second-order passes vs one gradient pass, float32, median of {rounds} "
                       f"rounds x {steps} calls", stream)
     return rows
+
+
+def obs(rows: int = 300, inputs: int = 784, n: int = 1000, sparsity: float = 0.9,
+        loop_rows: int = 2, stream=None) -> list[dict]:
+    """Time ``prune_layerwise`` on a (rows × inputs) layer with n sample inputs, and the readable
+    loop (:func:`~minicompress.papers.hassibi1993_obs.prune_loop`) on ``loop_rows`` of its rows;
+    float64, damping 1% of the mean diagonal. Prints and returns the table."""
+    from minicompress.papers import hassibi1993_obs as obs_paper
+    rng = np.random.default_rng(0)
+    X = rng.random((n, inputs)) ** 3  # non-negative, unequal columns, like pixels
+    W = rng.standard_normal((rows, inputs)) * 0.05
+    H = 2 * X.T @ X
+    damping = 0.01 * float(np.mean(np.diagonal(H)))
+    start, cpu = time.perf_counter(), time.process_time()
+    obs_paper.prune_layerwise(W, X, sparsity, damping=damping)
+    kernel, kernel_cpu = time.perf_counter() - start, time.process_time() - cpu
+    h_inv, count = obs_paper.inverse(H, damping), round(sparsity * inputs)
+    start, cpu = time.perf_counter(), time.process_time()
+    for r in range(loop_rows):
+        obs_paper.prune_loop(W[r], h_inv, count)
+    loop, loop_cpu = (time.perf_counter() - start) / loop_rows, (time.process_time() - cpu) / loop_rows
+    threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
+    table = [dict(what=f"prune_layerwise {rows} x {inputs}, {sparsity:.0%}", seconds=kernel,
+                  cpu_seconds=kernel_cpu, ms_per_row=1e3 * kernel / rows, target="<= 10 s on 2 cores"),
+             dict(what="prune_loop (one delete per weight)", seconds=loop * rows, cpu_seconds=loop_cpu * rows,
+                  ms_per_row=1e3 * loop, target=f"ratio loop/kernel {loop * rows / kernel:.1f}")]
+    print_table(table, f"layer-wise OBS, float64, OPENBLAS_NUM_THREADS={threads} (loop: {loop_rows} "
+                       f"rows timed, scaled to {rows})", stream)
+    return table
 
 
 def print_table(rows: list[dict], title: str, stream=None) -> None:

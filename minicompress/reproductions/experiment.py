@@ -7,7 +7,9 @@ Statistics  mean, std, median, iqr, pct, spearman, :func:`pm` ("mean ± std"), :
             they return NaN where there is nothing to report (no values, fewer than two for a
             spread, a constant ranking).
 Recipes     :func:`train_lenet` (Caffe's LeNet solver), :func:`train_to_criterion` (the small
-            sigmoid nets of 1988–1990, full-batch to a margin), :func:`deletion_accuracy`.
+            sigmoid nets of 1988–1990, full-batch to a margin), :func:`deletion_accuracy`,
+            :func:`obd_regime` and :func:`train_near_minimum` (Optimal Brain Damage's regime,
+            shared by the OBD and OBS reproductions).
 Figures     :func:`figure` (matplotlib imported only when drawing), :func:`save_figure`.
 """
 from __future__ import annotations
@@ -173,6 +175,36 @@ def deletion_accuracy(model, params_of, scores, amount, accuracy) -> float:
     if amount:
         pruning.global_prune(params_of(pruned), amount, scores)
     return accuracy(pruned)
+
+
+def obd_regime(train_set, test_set, *, center: bool = True):
+    """Optimal Brain Damage's regime (LeCun et al. 1989), shared by OBD and OBS: digits
+    average-pooled to 14×14, the training set's mean image subtracted (``center``), and ±1
+    targets for tanh outputs and squared error. Returns ((x, t, y), (x_test, t_test, y_test))."""
+    pool = nn.AvgPool2d(2)
+    (x, y), (x_test, y_test) = train_set, test_set
+    x, x_test = pool(x), pool(x_test)  # 28×28 -> 14×14, once
+    if center:
+        mean = x.mean(axis=0)
+        x, x_test = x - mean, x_test - mean
+    targets = lambda labels: 2 * nn.one_hot(labels, 10) - 1  # noqa: E731
+    return (x, targets(y), y), (x_test, targets(y_test), y_test)
+
+
+def train_near_minimum(model, loss, x, t, *, epochs: int, polish_steps: int, seed: int,
+                       verbose: bool = False) -> float:
+    """Minibatch Adam (batch 64, lr 3e-3) for ``epochs``, then ``polish_steps`` of full-batch
+    Adam at lr 1e-3, which settles the weights near a minimum of the training objective (the
+    extremal assumption of OBD and OBS: the gradient term of δE vanishes). Masks are honoured.
+    Returns the norm of the final gradient."""
+    fit(model, loss, nn.Adam(model.parameters(), lr=3e-3), x, t, epochs=epochs, batch_size=64,
+        rng=seed, verbose=verbose)
+    fit(model, loss, nn.Adam(model.parameters(), lr=1e-3), x, t, epochs=polish_steps,
+        batch_size=len(x), shuffle=False, verbose=False)
+    model.zero_grad()
+    loss(model(x), t)
+    model.grad_params(loss.backward())
+    return float(np.sqrt(sum(float((p.grad ** 2).sum()) for p in model.parameters())))
 
 
 # ----- figures ------------------------------------------------------------------------------------
