@@ -78,6 +78,9 @@ def test_huffman_lengths_by_hand():
     data, table = huffman_encode([10, 11, 10, 13])
     assert huffman_decode(data, table, 4).tolist() == [10, 11, 10, 13]
     assert huffman_encode([]) == (b"", {})
+    data, table = huffman_encode(b"abracadabra")
+    assert bytes(huffman_decode(data, table, 11).astype(np.uint8)) == b"abracadabra"
+    assert len(table[ord("a")]) == 1  # 5 of 11
     assert huffman_decode(b"", {}, 0).size == 0
 
 

@@ -5,8 +5,9 @@
 >>> same = load_compressed("lenet.mcz")                  # doctest: +SKIP
 
 Files: ``bits.py`` (packing codes into bytes), ``huffman.py`` (canonical Huffman codes),
-``sparse.py`` (Deep Compression's relative index with fillers), ``model_file.py`` (the ``.mcz``
-format: header, streams, checksum), ``bench.py`` (``minicompress bench storage``).
+``sparse.py`` (Deep Compression's relative index with fillers), ``encodings.py`` (a tensor as
+dense, sparse or shared streams), ``model_file.py`` (the ``.mcz`` format: header, streams,
+checksum), ``bench.py`` (``minicompress bench storage``).
 """
 from minicompress.storage.huffman import (canonical_code, code_lengths, entropy, expected_length,
                                           huffman_decode, huffman_encode)

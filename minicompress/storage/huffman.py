@@ -64,7 +64,7 @@ def huffman_encode(symbols) -> tuple[bytes, dict]:
 
     Parameters
     ----------
-    symbols : 1-D array_like of ints
+    symbols : 1-D array_like of ints (or a bytes object: its byte values)
 
     Returns
     -------
@@ -143,6 +143,8 @@ def entropy(symbols) -> float:
 
 
 def _as_symbols(symbols, who: str) -> np.ndarray:
+    if isinstance(symbols, (bytes, bytearray)):
+        symbols = np.frombuffer(bytes(symbols), np.uint8)  # a byte string: its byte values
     symbols = np.asarray(symbols)
     if symbols.ndim != 1 or (symbols.size and not np.issubdtype(symbols.dtype, np.integer)):
         raise TypeError(f"{who}: symbols must be a 1-D array of integers, got {symbols.dtype} "

@@ -16,17 +16,7 @@ The length fields must add up to the file's size (else it is truncated or padded
 must match (it changes with any change of up to 32 consecutive bits, so every one-byte
 corruption is caught) before anything is decoded.
 
-Each tensor is stored as one of three encodings:
-
-``dense``   the raw values (a parameter without a mask);
-``sparse``  a masked parameter: the relative index of its kept entries
-            (:mod:`~minicompress.storage.sparse`), then their raw values;
-``shared``  the weight of a :class:`~minicompress.quant.sharing.SharedWeights` layer: the
-            codebook (raw), the relative index of the kept connections, their cluster codes.
-
-With ``huffman=True`` (the default) the relative index and the cluster codes are Huffman-coded
-(canonical codes; a table of code lengths per stream); with ``huffman=False`` they are written
-in fixed width: ``index_bits`` per index symbol, ⌈log₂ k⌉ per cluster code.
+Each tensor is stored dense, sparse or shared: see :mod:`~minicompress.storage.encodings`.
 """
 from __future__ import annotations
 
@@ -42,16 +32,12 @@ from minicompress.nn import io
 from minicompress.nn.module import Module
 from minicompress.nn.sequential import Sequential
 from minicompress.quant.sharing import SharedWeights
-from minicompress.storage.bits import pack_fixed, unpack_fixed
-from minicompress.storage.huffman import canonical_code, huffman_decode, huffman_encode
-from minicompress.storage.sparse import positions_from_index, relative_index
+from minicompress.storage.encodings import DEFAULT_INDEX_BITS, decode_tensor, encode_tensor
 
 MAGIC, VERSION = b"MCZ", 1
 FORMAT = "minicompress-compressed-model"
 PREAMBLE = struct.Struct("<3sBIQ")  # magic, version, header length, payload length
 CRC = struct.Struct("<I")
-DEFAULT_INDEX_BITS = 5  # Han et al.'s relative index for fully connected layers
-DTYPES = ("float16", "float32", "float64")
 
 
 def save_compressed(model: Module, path, *, huffman: bool = True, index_bits=DEFAULT_INDEX_BITS) -> int:
@@ -78,7 +64,7 @@ def save_compressed(model: Module, path, *, huffman: bool = True, index_bits=DEF
     records, payload = [], []
     for name, tensor, shared in _tensors(model):
         bits = index_bits.get(name, DEFAULT_INDEX_BITS) if isinstance(index_bits, dict) else index_bits
-        record, streams = _encode(name, tensor, shared, bool(huffman), bits)
+        record, streams = encode_tensor(name, tensor, shared, bool(huffman), bits)
         record["streams"] = [[key, len(data)] for key, data in streams]
         records.append(record)
         payload += [data for _, data in streams]
@@ -111,7 +97,7 @@ def load_compressed(path) -> Module:
                 offset += size
         if offset != len(payload):
             raise ValueError(f"the streams take {offset} bytes, the payload has {len(payload)}")
-        tensors = {r["name"]: _decode(r, lambda key, r=r: streams[r["name"], key])
+        tensors = {r["name"]: decode_tensor(r, lambda key, r=r: streams[r["name"], key])
                    for r in header["tensors"]}
         return _assemble(_build(header["architecture"]), tensors)
     except (KeyError, TypeError, ValueError, IndexError) as err:
@@ -190,92 +176,6 @@ def _assemble(model: Module, tensors: dict) -> Module:
     if tensors:
         raise ValueError(f"tensors {sorted(tensors)} belong to no layer of the architecture")
     return model
-
-
-# ----- one tensor --------------------------------------------------------------------------------
-def _encode(name: str, tensor, shared: bool, huffman: bool, bits: int):
-    """(header record, [(stream name, bytes), ...]) of one tensor."""
-    if shared:
-        w = tensor.index
-        kept, dtype = w >= 0, tensor.codebook.data.dtype
-    else:
-        w, dtype = tensor.data, tensor.data.dtype
-        kept = None if tensor.mask is None else tensor.mask != 0
-    if dtype.name not in DTYPES:
-        raise TypeError(f"save_compressed: {name} has dtype {dtype}; expected one of {DTYPES}")
-    record = dict(name=name, shape=list(w.shape), dtype=dtype.name, huffman=huffman)
-    if kept is None:
-        return dict(record, encoding="dense"), [("values", _raw(w, dtype))]
-    positions = np.flatnonzero(kept)
-    symbols = relative_index(positions, bits)
-    record.update(entries=int(positions.size), symbols=int(symbols.size), index_bits=int(bits))
-    streams = _symbol_streams("gaps", symbols, huffman, bits)
-    if not shared:
-        return dict(record, encoding="sparse"), streams + [("values", _raw(w.ravel()[positions], dtype))]
-    code_bits = max(1, int(np.ceil(np.log2(tensor.k))))
-    record.update(encoding="shared", k=tensor.k, code_bits=code_bits)
-    codes = _symbol_streams("codes", w.ravel()[positions], huffman, code_bits)
-    return record, [("codebook", _raw(tensor.codebook.data, dtype))] + streams + codes
-
-
-def _decode(record: dict, stream) -> tuple:
-    """(values, mask or None) for dense/sparse tensors, (codebook, index) for shared ones."""
-    dtype, shape = np.dtype(record["dtype"]), tuple(record["shape"])
-    if record["dtype"] not in DTYPES or any(not isinstance(s, int) or s < 0 for s in shape):
-        raise ValueError(f"{record['name']}: bad dtype {record['dtype']!r} or shape {shape}")
-    size = int(np.prod(shape))
-    if record["encoding"] == "dense":
-        return _values(stream("values"), dtype, size, record["name"]).reshape(shape), None
-    symbols = _read_symbols(stream, "gaps", record["symbols"], record["huffman"], record["index_bits"])
-    positions = positions_from_index(symbols, record["index_bits"], size)
-    if positions.size != record["entries"]:
-        raise ValueError(f"{record['name']}: the index holds {positions.size} entries, the header "
-                         f"says {record['entries']}")
-    if record["encoding"] == "sparse":
-        values = np.zeros(size, dtype)
-        values[positions] = _values(stream("values"), dtype, positions.size, record["name"])
-        mask = np.zeros(size, dtype)
-        mask[positions] = 1
-        return values.reshape(shape), mask.reshape(shape)
-    if record["encoding"] != "shared":
-        raise ValueError(f"{record['name']}: unknown encoding {record['encoding']!r}")
-    codebook = _values(stream("codebook"), dtype, record["k"], record["name"])
-    codes = _read_symbols(stream, "codes", positions.size, record["huffman"], record["code_bits"])
-    if codes.size and codes.max() >= record["k"]:
-        raise ValueError(f"{record['name']}: cluster code {codes.max()} of a codebook of {record['k']}")
-    index = np.full(size, -1, np.int64)
-    index[positions] = codes
-    return codebook, index.reshape(shape)
-
-
-def _symbol_streams(key: str, symbols: np.ndarray, huffman: bool, bits: int) -> list:
-    """[(key, packed symbols)] in fixed width, or [(key_lengths, table), (key, Huffman codes)]."""
-    if not huffman:
-        return [(key, pack_fixed(symbols, bits))]
-    data, table = huffman_encode(symbols)
-    lengths = np.zeros(max(table, default=-1) + 1, np.uint8)  # one byte per symbol 0 … max
-    for symbol, code in table.items():
-        lengths[symbol] = len(code)
-    return [(key + "_lengths", lengths.tobytes()), (key, data)]
-
-
-def _read_symbols(stream, key: str, n: int, huffman: bool, bits: int) -> np.ndarray:
-    if not huffman:
-        return unpack_fixed(stream(key), bits, n)
-    lengths = np.frombuffer(stream(key + "_lengths"), np.uint8)
-    table = canonical_code({s: int(l) for s, l in enumerate(lengths) if l})
-    return huffman_decode(stream(key), table, n)
-
-
-def _raw(values: np.ndarray, dtype) -> bytes:
-    return np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()
-
-
-def _values(data: bytes, dtype, n: int, name: str) -> np.ndarray:
-    little = np.dtype(dtype).newbyteorder("<")
-    if len(data) != n * little.itemsize:
-        raise ValueError(f"{name}: {len(data)} bytes for {n} values of {dtype}")
-    return np.frombuffer(data, little).astype(dtype)
 
 
 # ----- the container -----------------------------------------------------------------------------
