@@ -30,6 +30,8 @@ REPRODUCTIONS = (
     Entry("gupta", "Quantization", "Gupta et al. 2015", "gupta2015_limited_precision"),
     Entry("bfloat16", "Quantization", "Kalamkar et al. 2019 (bfloat16)", "kalamkar2019_bfloat16"),
     Entry("denil", "Low-rank factorization", "Denil et al. 2013", "denil2013_predicting_parameters"),
+    Entry("deep-compression", "Beyond the survey: the three families together", "Han, Mao & Dally 2016",
+          "han2016_deep_compression"),
 )
 
 
