@@ -11,16 +11,44 @@ model, the pruned one (float32 values, relative index), the shared one in fixed 
 Huffman-coded (P+Q+H); the final error is that of the model loaded back from the last file.
 
 Recipe (Caffe's LeNet solver: SGD, momentum 0.9, weight decay 5e-4, batches of 64): train the
-dense net; prune every weight layer by magnitude to the paper's kept fraction in
-``prune_rounds`` rounds (κ^{r/R} after round r), retraining after each at lr/10 with the masks
-fixed (Han et al. 2015); k-means with linear initialization at the paper's bits per layer
-(LeNet-300-100: 6; LeNet-5: 8 conv, 5 fc) and fine-tune the centroids (summed member gradients,
-Eq. 3) and the biases at lr/100; relative index of 5 bits everywhere (Tables 2-3).
+dense net, its last epoch at lr/10; prune every weight layer by magnitude to the paper's kept
+fraction in ``prune_rounds`` rounds (κ^{r/R} after round r), retraining after each with the masks
+fixed, again ending at a tenth of the rate (Han et al. 2015); k-means with linear initialization
+at the paper's bits per layer (LeNet-300-100: 6; LeNet-5: 8 conv, 5 fc) and fine-tune the
+centroids (summed member gradients, Eq. 3) and the biases at lr/100; relative index of 5 bits.
 
-Deviations: synthetic digits by default (``--data mnist`` for the paper's data); fewer epochs
-than Caffe's 10,000+ iterations per stage; no dropout (none in LeNet); kept fractions given,
-not thresholds; a filler of the relative index carries no weight code; the centroid learning
-rate is not given in the paper (ours: lr/100).
+Deviations: synthetic digits by default (``--data mnist`` for the paper's data); a few epochs per
+stage; kept fractions given, not thresholds; a filler of the relative index carries no weight
+code; the centroid learning rate is ours (the paper gives none); the file counts everything
+(header, checksum, float32 codebooks and biases, Huffman tables), the paper's sizes may not.
+
+What did not reproduce, and why (measured; the numbers are in the run's report.md):
+- Huffman coding saves 20-30% for LeNet-300-100 but only about 15% for LeNet-5. The paper's own
+  LeNet-5 rows (Table 3) imply as little: their per-layer bits, weighted by the kept weights, go
+  from 5.3 + 5 to 4.8 + 4.4 (11%), and the compress rate from 3.05% to 2.55% (16%); only its
+  total row (4.1 + 3.1) reaches 30%. Ours saves more than that table on ip1, 93% of the weights.
+- Linear initialization is not better than random and density-based at 2-4 bits here: once the
+  centroids are fine-tuned the three are within about 0.1 point on MNIST (10 images of 10,000),
+  and which one wins flips with the seed. The paper's Fig. 8 is AlexNet, whose large weights a
+  density initialization misses; LeNet-300-100's few clusters are re-found by k-means from any
+  start. Before fine-tuning, random is clearly the worst at 2-3 bits.
+
+Quick run (4,000 synthetic digits, 2,000 of them for LeNet-5, 1,000 test; about 12 s of CPU): the
+same claims, checked per seed, held in k of 10 seeds (0-9):
+
+    claim                                        synth_digits   mnist_test_split
+    LeNet-300-100 >= 35x, within 0.2 points          9                 .
+    LeNet-5       >= 35x, within 0.2 points          9                 .
+    linear initialization best at 2-4 bits           0                 .
+    Huffman saves 20-30%: LeNet-300-100              10                .
+    Huffman saves 20-30%: LeNet-5                    0                 .
+
+Every file is 37-39x (LeNet-300-100) and 36-38x (LeNet-5) smaller than the dense one; the 0.2-point
+threshold is below the quick test set's resolution: one image is 0.1 point, and the dense and the
+compressed model disagree on 2-7% of the 1,000 test images (measured, seeds 0-1), so their error
+difference has a standard deviation of 0.5-0.85 point; the error half fails in the seeds where the
+compressed model lands 0.3-0.6 point above the dense one. The quick dense LeNet-5 (4 epochs) is not
+converged, so its compressed copy is usually better than it.
 
 Run: ``minicompress reproduce deep-compression [--quick] [--data mnist --data-dir DIR --no-verify]``.
 Results: the report written next to the figures (``report.md``, ``results.json``).
@@ -68,6 +96,7 @@ class Config:
 
     n_train: int = 60_000
     n_test: int = 10_000
+    lenet5_images: int = 60_000  # LeNet-5 trains on the first of the n_train images
     batch_size: int = 64
     weight_decay: float = 5e-4
     lr: float = 0.01  # dense training (Caffe's LeNet solver)
@@ -84,8 +113,9 @@ class Config:
 
     @classmethod
     def quick(cls) -> "Config":
-        return cls(n_train=2_000, n_test=1_000, lr=0.05, retrain_lr=0.05, share_lr=5e-4, dense_epochs=(10, 4),
-                   prune_rounds=2, retrain_epochs=(4, 1), share_epochs=(2, 1), sweep_bits=(2, 3, 4))
+        return cls(n_train=4_000, n_test=1_000, lenet5_images=2_000, lr=0.05, retrain_lr=0.05, share_lr=5e-4,
+                   dense_epochs=(10, 4), prune_rounds=2, retrain_epochs=(4, 1), share_epochs=(2, 1),
+                   sweep_bits=(2, 3, 4))
 
 
 def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, data_dir=None,
@@ -94,13 +124,15 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, da
     cfg = config or (Config.quick() if quick else Config())
     data, out_dir, train_set, test_set = load_data(TAG, cfg, data, out_dir, data_dir, verify)
     rng = np.random.default_rng(seed)
-    runs = {name: compress(name, i, cfg, rng, train_set, test_set, out_dir, verbose)
+    subsets = (train_set, tuple(a[:cfg.lenet5_images] for a in train_set))
+    runs = {name: compress(name, i, cfg, rng, subsets[i], test_set, out_dir, verbose)
             for i, name in enumerate(PAPER)}
     sweep = initialization_sweep(runs["LeNet-300-100"]["pruned_model"], cfg, rng, train_set, test_set, verbose)
     rows = [row for run in runs.values() for row in run["rows"]] + sweep
     report = Report(f"Deep Compression on {data} (seed {seed}; error % on {len(test_set[1])} test images; "
                     f"bytes = os.path.getsize of the files)", rows, data=data, claims=claims(rows),
-                    notes=[f"{len(train_set[1])} training images; files in {out_dir}"])
+                    notes=[f"training images: {len(subsets[0][1])} (LeNet-300-100), {len(subsets[1][1])} "
+                           f"(LeNet-5); files in {out_dir}"])
     report.figures += [_sweep_figure(sweep, runs["LeNet-300-100"], out_dir),
                        _weights_figure(runs["LeNet-300-100"], out_dir)]
     if verbose:
@@ -184,12 +216,19 @@ def _finite(*values) -> bool:
     return all(np.isfinite(v) for v in values)
 
 
+def _stages(rows, network: str) -> dict:
+    return {r["stage"]: r for r in rows if r.get("table") == "stages" and r["network"] == network}
+
+
+def _key(network: str, what: str) -> str:
+    return f"deep_compression.{network.lower().replace('-', '_')}.{what}"
+
+
 def size_claim(rows, network: str) -> Claim:
     """≥ 35× smaller file than the dense one, error within 0.2 points of the dense baseline."""
-    stage = {r["stage"]: r for r in rows if r.get("table") == "stages" and r["network"] == network}
+    stage, paper = _stages(rows, network), PAPER[network]
     ratio, gap = stage["coded"]["ratio"], stage["coded"]["error_pct"] - stage["dense"]["error_pct"]
-    paper = PAPER[network]
-    return Claim(f"deep_compression.{network.lower().replace('-', '_')}.size_and_error",
+    return Claim(_key(network, "size_and_error"),
                  f"{network}: the compressed file is >= 35x smaller than the dense one, with test error "
                  f"within 0.2 points of the dense baseline", True,
                  _finite(ratio, gap) and ratio >= 35 and gap <= 0.2,
@@ -203,9 +242,8 @@ def huffman_claim(rows, network: str) -> Claim:
     """Huffman coding of the cluster codes and the relative index saves 20–30% of their bits."""
     total = next(r for r in rows if r.get("table") == "layers" and r["network"] == network
                  and r["layer"] == "total")
-    saving, stage = total["huffman_saving_pct"], {r["stage"]: r for r in rows
-                                                  if r.get("table") == "stages" and r["network"] == network}
-    return Claim(f"deep_compression.{network.lower().replace('-', '_')}.huffman_saving",
+    saving, stage = total["huffman_saving_pct"], _stages(rows, network)
+    return Claim(_key(network, "huffman_saving"),
                  f"{network}: Huffman coding saves 20-30% of the bits of the fixed-width cluster codes and "
                  f"relative index", True, _finite(saving) and 20 <= saving <= 30,
                  f"{saving:.1f}% saved ({total['weight_bits']:.2f} + {total['index_bits']:.2f} -> "
@@ -230,10 +268,9 @@ def initialization_claim(rows) -> Claim:
 
 def pruning_claim(rows, network: str) -> Claim:
     """Han et al. 2015: pruning to the kept fractions (with retraining) costs ≤ 0.2 points."""
-    stage = {r["stage"]: r for r in rows if r.get("table") == "stages" and r["network"] == network}
+    stage, paper = _stages(rows, network), PAPER[network]["error"]
     gap = stage["pruned"]["error_pct"] - stage["dense"]["error_pct"]
-    paper = PAPER[network]["error"]
-    return Claim(f"deep_compression.{network.lower().replace('-', '_')}.pruning",
+    return Claim(_key(network, "pruning"),
                  f"{network}: pruning with retraining to the paper's kept fractions costs <= 0.2 points", False,
                  _finite(gap) and gap <= 0.2, f"{gap:+.2f} points",
                  f"Han et al. 2015, Table 1: {paper['dense']}% -> {paper['pruned']}%")
@@ -241,9 +278,8 @@ def pruning_claim(rows, network: str) -> Claim:
 
 def roundtrip_claim(rows, network: str) -> Claim:
     """The model read back from the file computes exactly what the model in memory computes."""
-    diff = next(r["loaded_vs_memory_max_diff"] for r in rows
-                if r.get("table") == "stages" and r["network"] == network and "loaded_vs_memory_max_diff" in r)
-    return Claim(f"deep_compression.{network.lower().replace('-', '_')}.file_roundtrip",
+    diff = _stages(rows, network)["dense"]["loaded_vs_memory_max_diff"]
+    return Claim(_key(network, "file_roundtrip"),
                  f"{network}: the model loaded from the file gives exactly the outputs of the shared model",
                  False, _finite(diff) and diff == 0, f"max |difference| {diff:.3g} on 200 test images", "")
 
@@ -263,7 +299,7 @@ def _sweep_figure(sweep, run, out_dir):
         bits, before, after = (np.array(v) for v in zip(*points))
         ax.plot(bits, 100 - after, "o-", color=colour, label=f"{init}, centroids fine-tuned")
         ax.plot(bits, 100 - before, "x--", color=colour, alpha=0.6, label=f"{init}, k-means only")
-    stage = {r["stage"]: r for r in run["rows"] if r.get("table") == "stages"}
+    stage = _stages(run["rows"], "LeNet-300-100")
     ax.axhline(100 - stage["pruned"]["error_pct"], color="k", lw=0.8, label="pruned, float32")
     ax.set(xlabel="bits per weight (every layer)", ylabel="test accuracy (%)",
            title="LeNet-300-100: centroid initialization (Fig. 8)")
