@@ -47,7 +47,7 @@ def initial_centroids(w, k: int, init: str = "linear", rng=None) -> np.ndarray:
     if init == "random":
         return np.sort(as_rng(rng).choice(w, size=k, replace=w.size < k))
     if init == "density":
-        return np.quantile(w, (np.arange(k) + 0.5) / k)
+        return np.quantile(w, np.linspace(0, 1, k))
     raise ValueError(f"init: expected one of {INITS}, got {init!r}")
 
 
@@ -125,23 +125,36 @@ class SharedWeights(Module):
         super().__init__()
         if not isinstance(layer, (Linear, Conv2d)):
             raise TypeError(f"SharedWeights: layer must be a Linear or Conv2d, got {type(layer).__name__}")
-        dtype = layer.weight.data.dtype
         codebook = np.asarray(codebook)
-        index = np.asarray(index)
         if codebook.ndim != 1 or codebook.size == 0 or not np.all(np.isfinite(codebook)):
             raise ValueError(f"SharedWeights: codebook must be a non-empty 1-D array of finite "
                              f"values, got shape {codebook.shape}")
-        if index.shape != layer.weight.shape or not np.issubdtype(index.dtype, np.integer):
-            raise ValueError(f"SharedWeights: index must be an int array of shape {layer.weight.shape} "
-                             f"(the weight's), got {index.dtype} array of shape {index.shape}")
-        if index.size and (index.min() < -1 or index.max() >= codebook.size):
-            raise ValueError(f"SharedWeights: index values must be in [-1, {codebook.size - 1}], "
-                             f"got [{index.min()}, {index.max()}]")
-        self.codebook = Parameter(codebook.astype(dtype), "codebook")
+        self.codebook = Parameter(codebook.astype(layer.weight.data.dtype), "codebook")
         self.bias = layer.bias
-        self.index = index.astype(np.int64)
         self.layer = layer
         layer.weight.mask = None
+        self.index = index
+
+    @property
+    def index(self) -> np.ndarray:
+        """I (the weight's shape, int64): each weight's cluster, −1 where pruned."""
+        return self._index
+
+    @index.setter
+    def index(self, index) -> None:
+        index = np.asarray(index)
+        shape = self.layer.weight.shape
+        if index.shape != shape or not np.issubdtype(index.dtype, np.integer):
+            raise ValueError(f"SharedWeights: index must be an int array of shape {shape} "
+                             f"(the weight's), got {index.dtype} array of shape {index.shape}")
+        if index.size and (index.min() < -1 or index.max() >= self.k):
+            raise ValueError(f"SharedWeights: index values must be in [-1, {self.k - 1}], "
+                             f"got [{index.min()}, {index.max()}]")
+        self._index = index.astype(np.int64)
+        # the kept connections (flat positions) and their clusters: the only entries that move
+        self._kept = np.flatnonzero(self._index >= 0)
+        self._labels = self._index.reshape(-1)[self._kept]
+        self.layer.weight.data = self.weight()
 
     @classmethod
     def from_layer(cls, layer, k: int, *, init: str = "linear", rng=None) -> "SharedWeights":
@@ -160,21 +173,25 @@ class SharedWeights(Module):
 
     def weight(self) -> np.ndarray:
         """The decoded W = C[I], 0 at pruned connections (weight's shape and dtype)."""
-        table = np.append(self.codebook.data, self.codebook.data.dtype.type(0))  # C[−1] = 0
-        return table[self.index]
+        w = np.zeros(self._index.shape, self.codebook.data.dtype)
+        w.reshape(-1)[self._kept] = self.codebook.data[self._labels]
+        return w
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.layer.weight.data = self.weight()
+        w = self.layer.weight  # holds the decoded W: its pruned entries stay 0
+        if w.data.dtype != self.codebook.data.dtype:  # model.astype() converted the codebook
+            w.data, w.grad = self.weight(), np.zeros(w.shape, self.codebook.data.dtype)
+        w.data.reshape(-1)[self._kept] = self.codebook.data[self._labels]
         return self.layer.forward(x)
 
     def grad_params(self, g_out: np.ndarray) -> None:
         """∂L/∂b as the wrapped layer's; ∂L/∂C_k = Σ_{I_ij = k} ∂L/∂W_ij (Eq. 3)."""
         w = self.layer.weight
-        w.grad = np.zeros_like(w.data)
+        w.grad.fill(0)
         self.layer.grad_params(g_out)  # ∂L/∂W into w.grad, ∂L/∂b into bias.grad
-        # bin 0 collects the pruned connections (I = −1), whose gradient is dropped
-        sums = np.bincount(self.index.ravel() + 1, weights=w.grad.ravel(), minlength=self.k + 1)
-        self.codebook.add_grad(sums[1:].astype(self.codebook.data.dtype))
+        members = w.grad.reshape(-1)[self._kept]  # pruned connections have no centroid
+        sums = np.bincount(self._labels, weights=members, minlength=self.k)
+        self.codebook.add_grad(sums.astype(self.codebook.data.dtype))
 
     def grad_input(self, g_out: np.ndarray) -> np.ndarray:
         return self.layer.grad_input(g_out)
@@ -190,8 +207,8 @@ class SharedWeights(Module):
         return self.layer.macs(output_shape, nonzero)
 
     def extra_repr(self) -> str:
-        kept = int((self.index >= 0).sum())
-        return f"{type(self.layer).__name__}({self.layer.extra_repr()}), k={self.k}, {kept}/{self.index.size} kept"
+        return (f"{type(self.layer).__name__}({self.layer.extra_repr()}), k={self.k}, "
+                f"{self._kept.size}/{self._index.size} kept")
 
 
 def _values(w, who: str) -> np.ndarray:

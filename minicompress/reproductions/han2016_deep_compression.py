@@ -216,6 +216,11 @@ def _finite(*values) -> bool:
     return all(np.isfinite(v) for v in values)
 
 
+def _within(gap: float, points: float) -> bool:
+    """gap <= points, for errors that are multiples of 100/n_test (7.1 - 6.9 is not 0.2 in floats)."""
+    return bool(np.isfinite(gap) and gap <= points + 1e-9)
+
+
 def _stages(rows, network: str) -> dict:
     return {r["stage"]: r for r in rows if r.get("table") == "stages" and r["network"] == network}
 
@@ -231,7 +236,7 @@ def size_claim(rows, network: str) -> Claim:
     return Claim(_key(network, "size_and_error"),
                  f"{network}: the compressed file is >= 35x smaller than the dense one, with test error "
                  f"within 0.2 points of the dense baseline", True,
-                 _finite(ratio, gap) and ratio >= 35 and gap <= 0.2,
+                 _finite(ratio) and ratio >= 35 and _within(gap, 0.2),
                  f"{stage['dense']['bytes']:,} -> {stage['coded']['bytes']:,} bytes ({ratio:.1f}x); error "
                  f"{stage['dense']['error_pct']:.2f}% -> {stage['coded']['error_pct']:.2f}% ({gap:+.2f} points)",
                  f"Table 1: {paper['kbytes'][0]} KB -> {paper['kbytes'][1]} KB ({paper['ratio']['coded']}x), "
@@ -272,7 +277,7 @@ def pruning_claim(rows, network: str) -> Claim:
     gap = stage["pruned"]["error_pct"] - stage["dense"]["error_pct"]
     return Claim(_key(network, "pruning"),
                  f"{network}: pruning with retraining to the paper's kept fractions costs <= 0.2 points", False,
-                 _finite(gap) and gap <= 0.2, f"{gap:+.2f} points",
+                 _within(gap, 0.2), f"{gap:+.2f} points",
                  f"Han et al. 2015, Table 1: {paper['dense']}% -> {paper['pruned']}%")
 
 

@@ -135,6 +135,12 @@ def test_centroid_gradients_are_the_summed_member_gradients(conv, rng):
     assert_close([("codebook", shared.codebook.grad, members)], rtol=1e-12, atol=1e-15)
 
 
+def test_a_float32_model_converted_to_float64_checks_exactly(rng):
+    model = shared_net(np.float32, conv=True, seed=2).astype(np.float64)
+    x, y = rng.normal(size=(4, 2, 4, 4)), rng.integers(0, 4, 4)
+    check_gradients(model, nn.SoftmaxCrossEntropy(), x, y, rtol=1e-5, atol=1e-8)
+
+
 def test_training_moves_only_the_centroids_and_keeps_pruned_connections_at_zero(rng):
     model = shared_net(np.float64)
     shared = model[1]

@@ -39,6 +39,9 @@ def test_size_claim():
     assert dc.size_claim(stage_rows(1.6, 1.7, 40), NET).holds
     assert dc.size_claim(stage_rows(1.6, 1.2, 35), NET).holds  # better than dense: within
     assert not dc.size_claim(stage_rows(1.6, 1.81, 40), NET).holds  # 0.21 points worse
+    # 0.2 exactly, as the reproduction computes errors: 100·(1 − accuracy) carries float noise
+    assert 100 * (1 - 0.929) - 100 * (1 - 0.931) > 0.2
+    assert dc.size_claim(stage_rows(100 * (1 - 0.931), 100 * (1 - 0.929), 40), NET).holds
     assert not dc.size_claim(stage_rows(1.6, 1.6, 34.9), NET).holds
     assert not dc.size_claim(stage_rows(1.6, np.nan, 40), NET).holds
     assert not dc.size_claim(stage_rows(1.6, 1.6, np.inf), NET).holds
@@ -81,6 +84,8 @@ def test_pruning_and_roundtrip_claims():
     rows = stage_rows(1.6, 1.6, 40)
     rows[1]["error_pct"] = 1.9
     assert not dc.pruning_claim(rows, NET).holds
+    rows[1]["error_pct"] = 1.8  # 1.8 - 1.6 = 0.2 exactly
+    assert dc.pruning_claim(rows, NET).holds
     rows[1]["error_pct"] = np.nan
     assert not dc.pruning_claim(rows, NET).holds
     assert dc.roundtrip_claim(stage_rows(1.6, 1.6, 40), NET).holds
