@@ -253,6 +253,11 @@ def cmd_bench(args) -> int:
                                ratio=r["ratio"], target=r["target"]))
     if args.what == "obs":  # not part of "all": a single long timing, no ratio to a floor
         bench.obs()
+    if args.what in ("storage", "all"):
+        from minicompress.storage.bench import storage
+        for r in storage(rounds=args.rounds):
+            ratios.append(dict(benchmark="storage", what=r["what"], versus="its target",
+                               ratio=r["ratio"], target="< 1"))
     if args.what == "all":
         print()
         bench.print_table(ratios, "all ratios, measured in this run (time ratio, except the "
@@ -310,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     notebooks.add_argument("--tutorials", default=None, help="folder of the NN_*.py tutorials")
     notebooks.set_defaults(func=cmd_notebooks)
     bench = commands.add_parser("bench", help="benchmarks, printed as ratios measured in one run")
-    bench.add_argument("what", choices=["engine", "curvature", "quant", "obs", "all"], help="what to time")
+    bench.add_argument("what", choices=["engine", "curvature", "quant", "obs", "storage", "all"], help="what to time")
     bench.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     bench.add_argument("--steps", type=int, default=50, help="timed steps per round (default 50)")
     bench.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")

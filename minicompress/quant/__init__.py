@@ -8,7 +8,8 @@ Files: ``rounding.py`` (the rounding modes, on scaled values and on bit patterns
 ``fixed_point.py`` (⟨IL, FL⟩ formats, integer codes), ``matmul.py`` (the exact fixed-point matrix
 product), ``floats.py`` (bfloat16, float16, any e/m format by bit manipulation), ``quantizer.py``
 (format + rounding + rng, with counts), ``training.py`` (Quantize modules, quantize_model),
-``optim.py`` (QuantizedOptimizer), ``bench.py`` (``minicompress bench quant``).
+``optim.py`` (QuantizedOptimizer), ``sharing.py`` (k-means weight sharing, SharedWeights),
+``bench.py`` (``minicompress bench quant``).
 """
 from minicompress.quant.fixed_point import FixedPoint, from_codes, quantize_fixed, to_codes
 from minicompress.quant.floats import BFLOAT16, FLOAT16, FloatFormat, quantize_float

@@ -31,6 +31,8 @@ REPRODUCTIONS = (
     Entry("bfloat16", "Quantization", "Kalamkar et al. 2019 (bfloat16)", "kalamkar2019_bfloat16"),
     Entry("denil", "Low-rank factorization", "Denil et al. 2013", "denil2013_predicting_parameters"),
     Entry("obs", "Beyond the survey: the sequel to OBD", "Hassibi & Stork 1993", "hassibi1993_obs"),
+    Entry("deep-compression", "Beyond the survey: the three families together", "Han, Mao & Dally 2016",
+          "han2016_deep_compression"),
 )
 
 
