@@ -67,8 +67,11 @@ def integer_matmul(a: np.ndarray, b: np.ndarray, *, method: str = "blas") -> np.
     a_max = float(np.abs(a.astype(np.int64)).max(initial=0))
     b_max = float(np.abs(b.astype(np.int64)).max(initial=0))
     out = np.int32 if a.shape[1] * a_max * b_max < 2 ** 31 else np.int64
-    kind = accumulator(sum_bound(a, b, a_max, b_max)) if method == "blas" else \
-        ("int32" if out is np.int32 else accumulator(a.shape[1] * a_max * b_max) and "int64")
+    if method == "blas":
+        kind = accumulator(sum_bound(a, b, a_max, b_max))
+    else:
+        accumulator(a.shape[1] * a_max * b_max)  # refuses sums beyond int64
+        kind = out
     return (a.astype(kind) @ b.astype(kind)).astype(out, copy=False)
 
 
