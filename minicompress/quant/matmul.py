@@ -64,8 +64,8 @@ def integer_matmul(a: np.ndarray, b: np.ndarray, *, method: str = "blas") -> np.
     for name, x in (("a", a), ("b", b)):
         if not np.issubdtype(x.dtype, np.integer):
             raise TypeError(f"integer_matmul: {name} must hold integers, got {x.dtype}")
-    a_max = float(np.abs(a.astype(np.int64)).max(initial=0))
-    b_max = float(np.abs(b.astype(np.int64)).max(initial=0))
+    a_max, b_max = (float(2 ** 7 if x.dtype == np.int8 else np.abs(x.astype(np.int64)).max(initial=0))
+                    for x in (a, b))  # int8: |x| ≤ 2⁷ without a pass over it
     out = np.int32 if a.shape[1] * a_max * b_max < 2 ** 31 else np.int64
     if method == "blas":
         kind = accumulator(sum_bound(a, b, a_max, b_max))

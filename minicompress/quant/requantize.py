@@ -65,9 +65,12 @@ def srdhm(a: np.ndarray, m0) -> np.ndarray:
     (int64 product, gemmlowp's nudge, division truncating toward 0). Returns int32.
     The one overflow, a = M₀ = −2³¹, cannot occur: M₀ > 0."""
     product = a.astype(np.int64) * np.asarray(m0, np.int64)  # |a·M₀| < 2⁶²: no overflow
-    nudge = np.where(product >= 0, np.int64(1 << 30), np.int64(1 - (1 << 30)))
-    total = product + nudge
-    high = np.where(total >= 0, total >> 31, -((-total) >> 31))  # division truncating toward 0
+    negative = product < 0
+    product += np.int64(1 << 30)  # the nudge: 2³⁰, or 1 − 2³⁰ for a negative product
+    product -= negative * np.int64((1 << 31) - 1)
+    # division by 2³¹ truncating toward 0: the floor (a shift), plus 1 for an inexact negative
+    high = product >> 31
+    high += negative & ((product & np.int64((1 << 31) - 1)) != 0)
     return high.astype(np.int32)
 
 
