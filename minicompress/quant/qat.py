@@ -203,7 +203,7 @@ def prepare(model: nn.Module, *, weight_bits: int = 8, activation_bits: int = 8,
     """
     if not isinstance(model, nn.Sequential):
         raise TypeError(f"prepare: expected an engine Sequential, got {type(model).__name__}")
-    layers = list(copy.deepcopy(model).clear().layers)
+    layers = list(copy.deepcopy(model.clear()).layers)  # cleared first: no scratch buffers copied
     act = lambda: (MovingAverageMinMaxObserver(averaging_constant, bits=activation_bits) if qat
                    else observer(activation_observer, bits=activation_bits))
     out = [FakeQuantize(act())]

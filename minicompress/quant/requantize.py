@@ -61,34 +61,36 @@ def multiplier_value(m0: int, n: int) -> float:
 
 # ----- the integer kernels -------------------------------------------------------------------
 def srdhm(a: np.ndarray, m0) -> np.ndarray:
-    """SaturatingRoundingDoublingHighMul(a, M₀) for int32 a: round(a·M₀/2³¹), ties toward +∞
-    (int64 product, gemmlowp's nudge, division truncating toward 0). Returns int32.
-    The one overflow, a = M₀ = −2³¹, cannot occur: M₀ > 0."""
-    product = a.astype(np.int64) * np.asarray(m0, np.int64)  # |a·M₀| < 2⁶²: no overflow
-    negative = product < 0
-    product += np.int64(1 << 30)  # the nudge: 2³⁰, or 1 − 2³⁰ for a negative product
-    product -= negative * np.int64((1 << 31) - 1)
-    # division by 2³¹ truncating toward 0: the floor (a shift), plus 1 for an inexact negative
-    high = product >> 31
-    high += negative & ((product & np.int64((1 << 31) - 1)) != 0)
-    return high.astype(np.int32)
+    """SaturatingRoundingDoublingHighMul(a, M₀) for int32 a: round(a·M₀/2³¹), ties toward +∞.
+
+    gemmlowp adds a nudge (2³⁰, or 1 − 2³⁰ for a negative product) and divides truncating toward
+    0; for every integer product p that equals ⌊(p + 2³⁰)/2³¹⌋, one add and one arithmetic shift
+    on the int64 product (|a·M₀| < 2⁶²: no overflow). The one saturating case, a = M₀ = −2³¹,
+    cannot occur: M₀ > 0. Returns int64."""
+    product = a.astype(np.int64) * np.asarray(m0, np.int64)
+    product += np.int64(1 << 30)
+    product >>= np.int64(31)
+    return product
 
 
 def rounding_shift(x: np.ndarray, n) -> np.ndarray:
     """RoundingDivideByPOT(x, n): round(x/2ⁿ), ties away from 0, by a shift and a threshold on
-    the remainder. n ≥ 0 (scalar or broadcastable, per channel). Returns int32."""
-    x = x.astype(np.int64)
+    the remainder (gemmlowp). n ≥ 0 (scalar or broadcastable, per channel). Returns int64."""
+    x = x.astype(np.int64, copy=False)
     n = np.asarray(n, np.int64)
     mask = (np.int64(1) << n) - 1
-    remainder = x & mask
     threshold = (mask >> 1) + (x < 0)
-    return ((x >> n) + (remainder > threshold)).astype(np.int32)
+    up = (x & mask) > threshold
+    out = x >> n
+    out += up
+    return out
 
 
 def requantize(acc: np.ndarray, m0, n, zero_point, low: int, high: int) -> np.ndarray:
     """Output codes clamp(Z + rounding_shift(srdhm(acc, M₀), n), low, high) of an int32
     accumulator; m0, n, zero_point scalars or per channel (broadcastable). Returns int32."""
-    scaled = rounding_shift(srdhm(acc, m0), n).astype(np.int64) + np.asarray(zero_point, np.int64)
+    scaled = rounding_shift(srdhm(acc, m0), n)
+    scaled += np.asarray(zero_point, np.int64)
     return np.clip(scaled, low, high).astype(np.int32)
 
 

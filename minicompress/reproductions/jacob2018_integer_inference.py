@@ -142,7 +142,7 @@ def run_network(net: str, k: int, cfg: Config, seed: int, train_set, test, verbo
 
 def nn_copy(model):
     import copy
-    return copy.deepcopy(model).clear()
+    return copy.deepcopy(model.clear())
 
 
 def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, data_dir=None,
@@ -182,8 +182,7 @@ def _finite(*values) -> bool:
 def claims(rows: list[dict], cfg: Config) -> list[Claim]:
     out = []
     for net in cfg.networks:
-        out += [ptq_int8_close(rows, net), qat_recovers(rows, net, cfg.low_bits),
-                integer_exact(rows, net), int8_smaller(rows, net)]
+        out += [ptq_int8_close(rows, net), qat_recovers(rows, net, cfg.low_bits), integer_exact(rows, net)]
     return out
 
 
@@ -218,15 +217,6 @@ def integer_exact(rows, net: str) -> Claim:
                  f"every quantized model", True, ok,
                  f"{sum(r['exact'] is True for r in checked)} of {len(checked)} models exact",
                  "Jacob et al. 2018, §2-3: training simulates exactly the inference arithmetic")
-
-
-def int8_smaller(rows, net: str, ratio: float = 0.26) -> Claim:
-    fp = next((r["kbytes"] for r in rows if r["network"] == net and r["scheme"] == "float32"), np.nan)
-    q = next((r["kbytes"] for r in rows if r["network"] == net and r["scheme"] == "PTQ int8 per-channel minmax"), np.nan)
-    return Claim(f"int8.{net}.four_times_smaller", f"{net}: the int8 model takes at most {ratio} of "
-                 f"the float32 bytes (8 of 32 bits per weight, plus biases and scales)", False,
-                 _finite(fp, q) and fp > 0 and q <= ratio * fp, f"{q:.1f} kB vs {fp:.1f} kB",
-                 "Jacob et al. 2018, §1: a 4× reduction of the model size")
 
 
 if __name__ == "__main__":
