@@ -31,6 +31,7 @@ REPRODUCTIONS = (
     Entry("bfloat16", "Quantization", "Kalamkar et al. 2019 (bfloat16)", "kalamkar2019_bfloat16"),
     Entry("denil", "Low-rank factorization", "Denil et al. 2013", "denil2013_predicting_parameters"),
     Entry("int8", "Beyond the survey: 8-bit inference", "Jacob et al. 2018", "jacob2018_integer_inference"),
+    Entry("fp8", "Beyond the survey: 8-bit floats", "Micikevicius et al. 2022", "micikevicius2022_fp8"),
 )
 
 
