@@ -56,10 +56,13 @@ def torch_qparams(lo, hi, qmin, qmax):
     return scale, int(np.clip(qmin - round(lo / scale), qmin, qmax))
 
 
-@pytest.mark.parametrize("lo, hi", [(-1.0, 3.0), (0.5, 2.0), (-2.0, -1.0), (0.0, 0.0), (-0.3, 0.0)])
+@pytest.mark.parametrize("lo, hi", [(-1.0, 3.0), (0.5, 2.0), (-2.0, -1.0), (0.0, 0.0), (-0.3, 0.0),
+                                    (-0.2, 1.0), (-0.7, 0.6)])
 def test_qparams_follow_the_observer_rule(lo, hi):
     scale, zero = choose_qparams(lo, hi, bits=8, signed=False)
     assert (float(scale), int(zero)) == pytest.approx(torch_qparams(lo, hi, 0, 255))
+    scale, zero = choose_qparams(lo, hi, bits=8, signed=True)
+    assert (float(scale), int(zero)) == pytest.approx(torch_qparams(lo, hi, -128, 127))
     s, z = choose_qparams(lo, hi, symmetric=True)
     assert z == 0 and float(s) == pytest.approx(max(max(-lo, hi) / 127, np.finfo(np.float32).eps))
     # the range's ends land on codes (within one step) and 0 is the code Z

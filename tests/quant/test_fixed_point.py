@@ -226,6 +226,17 @@ def test_fixed_matmul_is_exact_on_each_accumulator(mode, scale, path, rng):
     assert got.dtype == dtype and np.array_equal(got, exact_once(a_codes, b_codes, 12, fmt, mode))
 
 
+def test_integer_rounding_of_exact_sums_at_ties():
+    from minicompress.quant.matmul import round_integers
+    fmt = FixedPoint(16, 0)
+    s = np.array([5 * 16 + 8, -5 * 16 - 8, 5 * 16 + 9, -5 * 16 - 9, 7, -7, 0])  # ties first
+    assert (round_integers(s, 4, fmt, "nearest", None)).tolist() == [5, -6, 6, -6, 0, 0, 0]  # ties down
+    assert (round_integers(s, 4, fmt, "down", None)).tolist() == [5, -6, 5, -6, 0, -1, 0]
+    assert round_integers(np.array([3]), -2, fmt, "nearest", None).tolist() == [12]
+    draws = round_integers(np.full(40_000, 5 * 16 + 4), 4, fmt, "stochastic", 0)  # 5.25
+    assert set(draws.tolist()) == {5.0, 6.0} and abs(draws.mean() - 5.25) < 0.01
+
+
 def test_codes_show_the_registers():
     fmt = FixedPoint(8, 4)
     x = np.array([-1.25, 0.0, 1.25, 7.9375, -8.0])

@@ -144,6 +144,8 @@ def test_mx_stochastic_rounding_is_unbiased_and_nonfinite_blocks_are_nan(rng):
     x = np.tile(np.concatenate([[1.0], np.full(31, 0.3)]), (4000, 1))  # scale 2^(0−2) for E2M1
     q = mx_quantize(x, MXFP4, "stochastic", rng=rng)
     assert abs(q[:, 1:].mean() - 0.3) < 1e-3 and set(np.unique(q[:, 1:]).tolist()) <= {0.25, 0.375}
+    q8 = mx_quantize(x, MXINT8, "stochastic", rng=rng)  # scale 1, steps of 2⁻⁶: 0.3 = 19.2 steps
+    assert abs(q8[:, 1:].mean() - 0.3) < 8e-5 and set(np.unique(q8[:, 1:]).tolist()) == {19 / 64, 20 / 64}
     y = np.ones(64)
     y[40] = np.inf
     out = mx_quantize(y, MXFP8_E4M3)

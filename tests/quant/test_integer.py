@@ -11,6 +11,7 @@ import pytest
 from minicompress import models, nn
 from minicompress.quant import calibrate, convert, integer_matmul, prepare
 from minicompress.quant.integer_model import IntegerConv2d, IntegerLinear
+from minicompress.quant.matmul import accumulator
 from minicompress.quant.qat import FakeQuantize
 from minicompress.quant.requantize import (multiplier_value, quantize_multiplier, requantize,
                                            requantize_float, rounding_shift, srdhm)
@@ -57,19 +58,48 @@ def test_float_requantization_is_exact_under_its_bound(rng):
         m0, n = quantize_multiplier(float(rng.uniform(1e-4, 1)), bits)
         ints = requantize(acc.astype(np.int32), m0, n, -5, -128, 127)
         assert np.array_equal(ints, requantize_float(acc.astype(np.float64), m0, n, -5, -128, 127))
+    # ties in both steps: M₀ = 2³⁰ halves odd accumulators (srdhm: toward +∞), then n = 2 shifts
+    # by 4 (ties away from 0): -7 → -3 → -1, 5 → 3 → 1, 12 → 6 → 2, -12 → -6 → -2, -4 → -2 → -1
+    acc = np.array([-7, 5, -6, 6, 2, -2, 9, -9, 12, -12, -4, 4])
+    want = [-1, 1, -1, 1, 0, 0, 1, -1, 2, -2, -1, 1]
+    assert requantize(acc.astype(np.int32), 2 ** 30, 2, 0, -128, 127).tolist() == want
+    assert requantize_float(acc.astype(np.float64), 2 ** 30, 2, 0, -128, 127).tolist() == want
+    acc, want = np.array([-7, 5, -1, 1, 3]), [-3, 3, 0, 1, 2]  # n = 0: srdhm's ties alone
+    assert requantize(acc.astype(np.int32), 2 ** 30, 0, 0, -128, 127).tolist() == want
+    assert requantize_float(acc.astype(np.float64), 2 ** 30, 0, 0, -128, 127).tolist() == want
+
+
+def test_m0_keeps_only_the_bits_the_float_simulation_can_carry():
+    """Why M₀ loses bits: with all 31, an accumulator near 2²³ makes A·M₀ need 55 bits; float64
+    rounds it, here onto a tie, and the simulation rounds the other way. The converter's layers
+    keep 52 − log₂ bound(A) bits, so A·M₀ stays exact."""
+    for m0 in range(2 ** 31 - 1, 2 ** 30, -2):  # odd multipliers, from the top
+        a = (2 ** 30 - 1) * pow(m0, -1, 2 ** 31) % 2 ** 31  # A·M₀ ≡ 2³⁰ − 1: just below a tie
+        if 2 ** 23 <= a < 2 ** 24:
+            break
+    acc = np.array([a])
+    assert requantize(acc.astype(np.int32), m0, 0, 0, -2 ** 31, 2 ** 31 - 1) != \
+        requantize_float(acc.astype(np.float64), m0, 0, 0, -2 ** 31, 2 ** 31 - 1)
+    w = np.full((3, 784), 127)
+    layer = IntegerLinear(w, 0.001, 0, None, (1 / 255, -128), (0.7, 0), relu=False)
+    bits = 52 - math.ceil(math.log2(layer.acc_bound + 1))
+    assert bits < 31 and np.all(layer.m0 % 2 ** (31 - bits) == 0) and np.all(layer.m0 >= 2 ** 30)
 
 
 @pytest.mark.parametrize("k", [50, 784, 2000])
 def test_int8_product_equals_numpys_int32_loop(k, rng):
     a = rng.integers(-128, 128, (33, k)).astype(np.int8)
     b = rng.integers(-128, 128, (k, 17)).astype(np.int8)
-    a[0], b[:, 0] = -128, -128  # the largest products, 2^14 each
+    a[0], b[:, 0] = -128, -128  # the largest products, 2^14 each: sums up to k·2^14
+    a[0, ::3] = -127  # and not all multiples of a large power of two
     want = a.astype(np.int32) @ b.astype(np.int32)
     got = integer_matmul(a, b)
     assert got.dtype == np.int32 and np.array_equal(got, want)
     assert np.array_equal(integer_matmul(a, b, method="int32"), want)
     with pytest.raises(TypeError, match="must hold integers"):
         integer_matmul(a.astype(np.float32), b)
+    assert [accumulator(2.0 ** 24), accumulator(2.0 ** 24 + 1), accumulator(2.0 ** 54)] == \
+        ["float32", "float64", "int64"]
 
 
 def qparams_pair():

@@ -9,7 +9,7 @@ import pytest
 from minicompress import models, nn
 from minicompress.nn.gradcheck import assert_close
 from minicompress.quant import (FakeQuantize, MinMaxObserver, MovingAverageMinMaxObserver,
-                                QuantizedWeights, calibrate, fake_quantize, prepare)
+                                PercentileObserver, QuantizedWeights, calibrate, fake_quantize, prepare)
 from minicompress.train import fit
 
 
@@ -38,7 +38,8 @@ def test_fake_quantize_rounds_forward_and_passes_gradients_inside_the_range(rng)
 def test_quantized_weights_compute_with_w_hat_and_pass_the_masked_gradient(rng):
     layer = nn.Linear(7, 5, rng=0, dtype=np.float64)
     layer.weight.data[0, 0] = 3.0  # an outlier sets the per-tensor range
-    wrapped = QuantizedWeights(copy.deepcopy(layer), MinMaxObserver(bits=3, symmetric=True))
+    clipping = PercentileObserver(percentile=90, bits=3, symmetric=True)  # clamps the outlier
+    wrapped = QuantizedWeights(copy.deepcopy(layer), clipping)
     codes, scale, zero = wrapped.weight_qparams()
     w_hat = fake_quantize(layer.weight.data, scale, zero, bits=3, narrow=True)
     plain = copy.deepcopy(layer)
@@ -48,6 +49,7 @@ def test_quantized_weights_compute_with_w_hat_and_pass_the_masked_gradient(rng):
     g_in = wrapped.backward(g)
     assert np.array_equal(g_in, plain.backward(g))
     inside = np.abs(np.rint(layer.weight.data / scale)) <= 3
+    assert 0 < inside.mean() < 1
     assert_close([("dE/dw", wrapped.layer.weight.grad, plain.weight.grad * inside),
                   ("dE/db", wrapped.layer.bias.grad, plain.bias.grad)], rtol=0, atol=1e-300)
     assert np.array_equal(wrapped.layer.weight.data, layer.weight.data)  # float weights untouched
