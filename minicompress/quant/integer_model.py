@@ -21,7 +21,7 @@ core, the zero-point terms, the folded bias) and refuses a layer whose bound rea
 The float simulation (:meth:`IntegerModel.simulate`) evaluates the second line in float64 on
 the codes, A = (t₁ − Z₁)(t₂ − Z₂)ᵀ + q_b (exact: integers below 2⁵³), then
 :func:`~minicompress.quant.requantize.requantize_float`; M₀ keeps min(31, 52 − log₂ bound(A))
-bits so that this is exact too. Both are exact computations of the same formula, so they agree
+bits (the bound including a left shift when M ≥ 1) so that this is exact too. Both are exact computations of the same formula, so they agree
 bit for bit; a test and the reproduction check it on real data.
 """
 from __future__ import annotations
@@ -68,8 +68,13 @@ class IntegerGemm:
                                 f"≤ {terms[2]:.3g}; 2^31 = {2.0 ** 31:.3g})")
         self.bias = q_b.astype(np.int32)
         self.folded = folded.astype(np.int32)
-        bits_m0 = min(31, 52 - math.ceil(math.log2(self.acc_bound + 1)))
-        pairs = [quantize_multiplier(float(m), bits_m0) for m in s1 * s2 / s3]
+        m = s1 * s2 / s3
+        left = max(0, max(-quantize_multiplier(float(v))[1] for v in m))  # M ≥ 1: a left shift
+        if self.acc_bound * 2 ** left >= INT32_MAX:
+            raise OverflowError(f"IntegerGemm {name}: the accumulator shifted left by {left} (M = "
+                                f"{m.max():.3g} ≥ 1) could overflow int32")
+        bits_m0 = min(31, 52 - math.ceil(math.log2(self.acc_bound * 2 ** left + 1)))
+        pairs = [quantize_multiplier(float(v), bits_m0) for v in m]
         self.m0 = np.array([p[0] for p in pairs], np.int64)
         self.shift = np.array([p[1] for p in pairs], np.int64)
         self.clamp_low = max(self.low, self.y_zero) if relu else self.low

@@ -7,7 +7,8 @@ M = S₁S₂/S₃ (Eq. 4–5), a real number, "empirically always in (0, 1)". It
 
     M = 2⁻ⁿ · M₀ / 2³¹,      M₀ an int32 in [2³⁰, 2³¹), n ≥ 0            (Eq. 6)
 
-so M·A is two integer steps:
+so M·A is two integer steps (an M ≥ 1, which coarse weights can give, has n < 0: A is first
+shifted left by −n, as TFLite does, and the bound on A then includes that shift):
 
 1. ``srdhm(A, M₀)`` = round(A·M₀ / 2³¹): gemmlowp's SaturatingRoundingDoublingHighMul, the high
    32 bits of the 64-bit product 2·A·M₀, rounded to nearest with ties toward +∞ (its nudge
@@ -34,24 +35,18 @@ INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
 
 
 def quantize_multiplier(m: float, bits: int = 31) -> tuple[int, int]:
-    """(M₀, n) with M = 2⁻ⁿ·M₀/2³¹, M₀ in [2³⁰, 2³¹) rounded to ``bits`` significant bits.
-
-    Raises ValueError unless 0 < m < 1 (Jacob et al.: M is empirically in (0, 1); a larger M
-    would need a left shift) or 1 ≤ bits ≤ 31.
-    """
-    if not (isinstance(m, (float, int, np.floating)) and math.isfinite(m) and 0 < m < 1):
-        raise ValueError(f"quantize_multiplier: expected 0 < M < 1 (M = S_in·S_w/S_out), got {m!r}; "
-                         f"an output scale below S_in·S_w is not supported")
+    """(M₀, n) with M = 2⁻ⁿ·M₀/2³¹, M₀ in [2³⁰, 2³¹) rounded to ``bits`` significant bits;
+    n < 0 (a left shift) for M ≥ 1. Raises ValueError unless M is positive and finite and
+    1 ≤ bits ≤ 31."""
+    if not (isinstance(m, (float, int, np.floating)) and math.isfinite(m) and m > 0):
+        raise ValueError(f"quantize_multiplier: expected a positive finite M = S_in·S_w/S_out, got {m!r}")
     if not 1 <= bits <= 31:
         raise ValueError(f"quantize_multiplier: bits must be in [1, 31], got {bits!r}")
     fraction, exponent = math.frexp(float(m))  # m = fraction·2^exponent, ½ ≤ fraction < 1
     significand = round(fraction * 2 ** bits)  # Python's round: ties to even
     if significand == 2 ** bits:  # rounded up to 1.0: renormalize
         significand, exponent = significand // 2, exponent + 1
-    m0, n = significand << (31 - bits), -exponent
-    if n < 0:  # m rounded up to 1
-        raise ValueError(f"quantize_multiplier: M = {m!r} rounds to 1 at {bits} bits")
-    return m0, n
+    return significand << (31 - bits), -exponent
 
 
 def multiplier_value(m0: int, n: int) -> float:
@@ -87,9 +82,13 @@ def rounding_shift(x: np.ndarray, n) -> np.ndarray:
 
 
 def requantize(acc: np.ndarray, m0, n, zero_point, low: int, high: int) -> np.ndarray:
-    """Output codes clamp(Z + rounding_shift(srdhm(acc, M₀), n), low, high) of an int32
-    accumulator; m0, n, zero_point scalars or per channel (broadcastable). Returns int32."""
-    scaled = rounding_shift(srdhm(acc, m0), n)
+    """Output codes clamp(Z + rounding_shift(srdhm(acc·2^max(−n, 0), M₀), max(n, 0)), low, high)
+    of an int32 accumulator; m0, n, zero_point scalars or per channel (broadcastable). The
+    caller guarantees that the left-shifted accumulator still fits in int32. Returns int32."""
+    n = np.asarray(n, np.int64)
+    if np.any(n < 0):
+        acc = acc.astype(np.int64) << np.maximum(-n, 0)
+    scaled = rounding_shift(srdhm(acc, m0), np.maximum(n, 0))
     scaled += np.asarray(zero_point, np.int64)
     return np.clip(scaled, low, high).astype(np.int32)
 
@@ -99,12 +98,13 @@ def requantize_float(acc: np.ndarray, m0, n, zero_point, low: int, high: int) ->
     """:func:`requantize` computed in float64 (acc holds integers as floats): v = acc·M₀·2⁻³¹,
     w = ⌊v + ½⌋ (ties toward +∞), u = w·2⁻ⁿ, sign(u)·⌊|u| + ½⌋ (ties away from 0), + Z, clamp.
 
-    Exact, hence equal to :func:`requantize`, whenever |acc|·M₀ < 2⁵²: acc·M₀ is then an
+    Exact, hence equal to :func:`requantize`, whenever |acc|·2^max(−n, 0)·M₀ < 2⁵²: that is then an
     integer float64 holds, v has at most 52 significant bits so v + ½ is exact, and the rest
     are a power-of-two scaling and roundings of exactly known values.
     """
-    v = acc * np.asarray(m0, np.float64) * 2.0 ** -31
+    n = np.asarray(n, np.float64)
+    v = acc * np.exp2(np.maximum(-n, 0)) * np.asarray(m0, np.float64) * 2.0 ** -31
     w = np.floor(v + 0.5)
-    u = w * np.exp2(-np.asarray(n, np.float64))
+    u = w * np.exp2(-np.maximum(n, 0))
     rounded = np.sign(u) * np.floor(np.abs(u) + 0.5)
     return np.clip(rounded + np.asarray(zero_point, np.float64), low, high)

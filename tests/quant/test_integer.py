@@ -39,16 +39,22 @@ def test_fixed_point_kernels_match_exact_integers(rng):
 def test_multiplier_reproduces_the_real_rescale_within_one_code(rng):
     for m in np.concatenate([rng.uniform(1e-6, 1, 300), [0.5, 2 ** -20, 1 - 2 ** -31]]):
         m0, n = quantize_multiplier(float(m))
-        assert 2 ** 30 <= m0 < 2 ** 31 and n >= 0
+        assert 2 ** 30 <= m0 < 2 ** 31 and n >= 0 or (m0, n) == (2 ** 30, -1)
         assert abs(multiplier_value(m0, n) - m) <= m * 2.0 ** -31
         acc = rng.integers(-2 ** 24, 2 ** 24, 500).astype(np.int32)
         got = requantize(acc, m0, n, 3, -2 ** 31, 2 ** 31 - 1).astype(np.int64)
         assert np.abs(got - (3 + acc * float(m))).max() <= 1  # within one code of the real rescale
     assert quantize_multiplier(0.75, bits=2) == (3 * 2 ** 29, 0)
-    with pytest.raises(ValueError, match="rounds to 1 at 31 bits"):
-        quantize_multiplier(1 - 2 ** -40)
-    for bad in (0.0, 1.0, 1.5, -0.1, float("nan")):
-        with pytest.raises(ValueError, match="expected 0 < M < 1"):
+    assert quantize_multiplier(1 - 2 ** -40) == (2 ** 30, -1)  # rounds up to 1 = 2^1·2^30/2^31
+    assert quantize_multiplier(3.0) == (3 * 2 ** 29, -2)  # M ≥ 1: a left shift
+    acc = np.arange(-1000, 1001, dtype=np.int32)
+    for m in (1.0, 1.7, 5.3):  # M ≥ 1 (coarse weights): left shift, then the same two roundings
+        m0, n = quantize_multiplier(m)
+        got = requantize(acc, m0, n, 0, -2 ** 31, 2 ** 31 - 1)
+        assert np.abs(got - acc * m).max() <= 0.5 + 1e-9
+        assert np.array_equal(got, requantize_float(acc.astype(np.float64), m0, n, 0, -2 ** 31, 2 ** 31 - 1))
+    for bad in (0.0, -0.1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="expected a positive finite M"):
             quantize_multiplier(bad)
 
 
