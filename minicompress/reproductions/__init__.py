@@ -33,6 +33,8 @@ REPRODUCTIONS = (
     Entry("obs", "Beyond the survey: the sequel to OBD", "Hassibi & Stork 1993", "hassibi1993_obs"),
     Entry("deep-compression", "Beyond the survey: the three families together", "Han, Mao & Dally 2016",
           "han2016_deep_compression"),
+    Entry("int8", "Beyond the survey: 8-bit inference", "Jacob et al. 2018", "jacob2018_integer_inference"),
+    Entry("fp8", "Beyond the survey: 8-bit floats", "Micikevicius et al. 2022", "micikevicius2022_fp8"),
 )
 
 

@@ -201,9 +201,40 @@ def test_fixed_matmul_refuses_what_it_cannot_do_exactly():
             fixed_matmul(a, b, fmt, "nearest", **{name: (16, 8)})
     with pytest.raises(TypeError, match="fixed_matmul: fmt must be a FixedPoint, got str"):
         fixed_matmul(a, b, "<8,8>", "nearest")
-    wide = FixedPoint(30, 8)
-    with pytest.raises(ValueError, match="beyond float64's exact integers"):
-        fixed_matmul(a, b, wide, "nearest")
+    huge = FixedPoint(53, 0)  # sums of 2 products of 52-bit codes reach 2^105: beyond int64
+    big = np.full((2, 2), 2.0 ** 52 - 1)
+    with pytest.raises(ValueError, match="beyond int64's range.*use narrower words"):
+        fixed_matmul(big, big, huge, "nearest")
+
+
+@pytest.mark.parametrize("mode", ["nearest", "down"])
+@pytest.mark.parametrize("scale, path", [(1, "float32"), (2 ** 6, "float64"), (2 ** 20, "int64")])
+def test_fixed_matmul_is_exact_on_each_accumulator(mode, scale, path, rng):
+    """Random codes at three magnitudes: sums below 2^24 (the float32 product of the values is
+    exact), below 2^53 (float64 codes), and beyond (the exact int64 product, rounded in
+    integers); each against Python's exact integers."""
+    from minicompress.quant.matmul import accumulator, sum_bound
+    word = 16 if path != "int64" else 40
+    a_fmt, b_fmt, fmt = FixedPoint(word, 8), FixedPoint(word, 8), FixedPoint(word, 4)
+    a_codes = rng.integers(-40 * scale, 40 * scale + 1, (5, 60))
+    b_codes = rng.integers(-40 * scale, 40 * scale + 1, (60, 4))
+    dtype = np.float32 if path == "float32" else np.float64
+    a, b = from_codes(a_codes, a_fmt, dtype), from_codes(b_codes, b_fmt, dtype)
+    units = 2.0 ** -16
+    assert accumulator(sum_bound(a, b, np.abs(a).max(), np.abs(b).max(), units)) == path
+    got = fixed_matmul(a, b, fmt, mode, a_fmt=a_fmt, b_fmt=b_fmt)
+    assert got.dtype == dtype and np.array_equal(got, exact_once(a_codes, b_codes, 12, fmt, mode))
+
+
+def test_integer_rounding_of_exact_sums_at_ties():
+    from minicompress.quant.matmul import round_integers
+    fmt = FixedPoint(16, 0)
+    s = np.array([5 * 16 + 8, -5 * 16 - 8, 5 * 16 + 9, -5 * 16 - 9, 7, -7, 0])  # ties first
+    assert (round_integers(s, 4, fmt, "nearest", None)).tolist() == [5, -6, 6, -6, 0, 0, 0]  # ties down
+    assert (round_integers(s, 4, fmt, "down", None)).tolist() == [5, -6, 5, -6, 0, -1, 0]
+    assert round_integers(np.array([3]), -2, fmt, "nearest", None).tolist() == [12]
+    draws = round_integers(np.full(40_000, 5 * 16 + 4), 4, fmt, "stochastic", 0)  # 5.25
+    assert set(draws.tolist()) == {5.0, 6.0} and abs(draws.mean() - 5.25) < 0.01
 
 
 def test_codes_show_the_registers():
