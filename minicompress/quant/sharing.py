@@ -47,7 +47,7 @@ def initial_centroids(w, k: int, init: str = "linear", rng=None) -> np.ndarray:
     if init == "random":
         return np.sort(as_rng(rng).choice(w, size=k, replace=w.size < k))
     if init == "density":
-        return np.quantile(w, np.linspace(0, 1, k))
+        return np.quantile(w, (np.arange(k) + 0.5) / k)
     raise ValueError(f"init: expected one of {INITS}, got {init!r}")
 
 
