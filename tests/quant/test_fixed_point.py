@@ -187,6 +187,24 @@ def test_fixed_matmul_rounds_near_ties_as_the_exact_sum_does(mode):
     assert not np.array_equal(float32_path, expected)
 
 
+@pytest.mark.parametrize("mode", ["nearest", "down"])
+def test_fixed_matmul_does_not_sum_float32_operands_in_float32_beyond_2_24(mode):
+    """Sums of 2·4095² + c lie in (2^24, 2^25), where float32's spacing is 2: an odd sum is
+    rounded to even. c = 23·89 = 2047 puts the exact sum one unit above a tie of the result's
+    grid, c = 5·409 = 2045 one unit below; a float32 accumulator lands both on the tie, and so
+    rounds one of them wrongly whichever way ties go. Only a wider accumulator gets both."""
+    fmt_in, fmt = FixedPoint(13, 12), FixedPoint(16, 12)
+    a_codes = np.array([[4095, 4095, 23], [4095, 4095, 5]])
+    b_codes = np.array([[4095, 4095], [4095, 4095], [89, 409]])
+    a, b = from_codes(a_codes, fmt_in, np.float32), from_codes(b_codes, fmt_in, np.float32)
+    got = fixed_matmul(a, b, fmt, mode, a_fmt=fmt_in, b_fmt=fmt_in)
+    assert got.dtype == np.float32
+    assert np.array_equal(got, exact_once(a_codes, b_codes, 12, fmt, mode))
+    sums32 = a_codes.astype(np.float32) @ b_codes.astype(np.float32)
+    float32_path = quantize_fixed((sums32 * np.float32(2.0 ** -24)).astype(np.float64), fmt, mode)
+    assert mode == "down" or not np.array_equal(float32_path, got)  # the case discriminates
+
+
 def test_fixed_matmul_refuses_what_it_cannot_do_exactly():
     fmt = FixedPoint(16, 8)
     a, b = np.full((2, 3), 0.5), np.full((3, 2), 0.25)
