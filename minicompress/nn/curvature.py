@@ -204,3 +204,7 @@ def _split(flat: np.ndarray, params) -> list[np.ndarray]:
         out.append(flat[start:start + p.data.size].reshape(p.data.shape))
         start += p.data.size
     return out
+
+
+# The spectrum (top eigenvalues, trace, density) and K-FAC live in sibling files, re-exported here.
+from minicompress.nn.spectrum import smoothed_density, spectral_density, top_eigenvalues, trace  # noqa: E402,F401
