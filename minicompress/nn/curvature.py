@@ -208,3 +208,4 @@ def _split(flat: np.ndarray, params) -> list[np.ndarray]:
 
 # The spectrum (top eigenvalues, trace, density) and K-FAC live in sibling files, re-exported here.
 from minicompress.nn.spectrum import smoothed_density, spectral_density, top_eigenvalues, trace  # noqa: E402,F401
+from minicompress.nn.kfac import KroneckerFactors, kfac, kfac_diag  # noqa: E402,F401
