@@ -40,7 +40,7 @@ from minicompress.nn.linear import Linear
 from minicompress.nn.losses import SoftmaxCrossEntropy
 from minicompress.nn.parameter import Parameter
 from minicompress.nn.sequential import Sequential
-from minicompress.nn.spectrum import select_params
+from minicompress.nn.hessian_operator import select_params
 from minicompress.rng import as_rng
 
 

@@ -1,4 +1,4 @@
-"""The Hessian's spectrum from Hessian-vector products: top eigenvalues, trace, density.
+"""The Hessian's spectrum from Hessian-vector products: top eigenvalues and the density.
 
 Every function takes (model, loss, x, y), runs one forward pass, then calls the exact ``hvp``
 (Pearlmutter's R-operator, never finite differences) on the Hessian H of the loss E — the
@@ -13,8 +13,8 @@ function           what it computes                                             
 top_eigenvalues    the k largest (algebraic) eigenvalues and eigenvectors:        ≈ tens
                    Lanczos with full reorthogonalization, or power iteration
                    with deflation (the teaching variant)
-trace              Tr(H) (or each parameter's Tr(H_pp)): Hutchinson's             n
-                   E[vᵀHv] with Rademacher v, or Hutch++ (Meyer et al. 2021)
+trace              Tr(H), or each parameter's Tr(H_pp): Hutchinson, Hutch++       n
+                   (in :mod:`minicompress.nn.stochastic_trace`)
 spectral_density   stochastic Lanczos quadrature: nodes and weights of a          n_probes·n_lanczos
                    discrete measure approximating (1/P) Σ_i δ(t − λ_i)
 =================  ============================================================  ===============
@@ -35,116 +35,11 @@ import warnings
 import numpy as np
 
 from minicompress.nn.checks import check_finite
-from minicompress.nn.module import Module
-from minicompress.nn.parameter import Parameter
+from minicompress.nn.hessian_operator import (HessianOperator, int_at_least, orthogonalize,
+                                              rademacher, unit_random)
 from minicompress.rng import as_rng
 
-METHODS_EIG, METHODS_TRACE = ("lanczos", "power"), ("hutchinson", "hutch++")
-
-
-# ----- the operator v -> Hv on flat vectors ---------------------------------------------------
-def select_params(model, params, who: str) -> list[Parameter]:
-    """``params`` (None: all; a Parameter, a Module or a list of Parameters) checked against
-    ``model``: every one must be a parameter of the model, each at most once."""
-    every = model.parameters()
-    if params is None:
-        chosen = every
-    elif isinstance(params, Parameter):
-        chosen = [params]
-    elif isinstance(params, Module):
-        chosen = params.parameters()
-    elif isinstance(params, (list, tuple)):
-        chosen = list(params)
-    else:
-        raise TypeError(f"{who}: params must be None, a Parameter, a Module or a list of "
-                        f"Parameters, got {type(params).__name__}")
-    known = {id(p) for p in every}
-    for p in chosen:
-        if not isinstance(p, Parameter):
-            raise TypeError(f"{who}: params must hold Parameters, got a {type(p).__name__}")
-        if id(p) not in known:
-            raise ValueError(f"{who}: {p!r} in params is not a parameter of the model")
-    if not chosen:
-        raise ValueError(f"{who}: params selects no parameters")
-    if len({id(p) for p in chosen}) != len(chosen):
-        raise ValueError(f"{who}: params lists a parameter twice")
-    return chosen
-
-
-class HessianOperator:
-    """v ↦ Hv on flat float64 vectors of the selected parameters; ``count`` the products made.
-
-    The forward pass runs once, here; every call is one exact ``hvp`` after it.
-    """
-
-    def __init__(self, model, loss, x, y, params=None, who: str = "hvp"):
-        from minicompress.nn.curvature import _hvp_after_forward  # curvature re-exports us
-        self.params, self.who = select_params(model, params, who), who
-        self.shapes = [p.data.shape for p in self.params]
-        self.size = sum(p.data.size for p in self.params)
-        self.dtype = self.params[0].data.dtype
-        loss(model(x), y)
-        self._hvp = lambda v: _hvp_after_forward(model, loss, self.params, v)
-        self.count = 0
-
-    def __call__(self, v: np.ndarray) -> np.ndarray:
-        parts = self.split(v.astype(self.dtype))
-        hv = self._hvp(dict(zip(self.params, parts)))
-        self.count += 1
-        out = np.concatenate([h.ravel() for h in hv]).astype(np.float64)
-        check_finite(out, self.who, f"Hessian-vector product {self.count}")
-        return out
-
-    def split(self, flat: np.ndarray) -> list[np.ndarray]:
-        """A flat vector as one array per selected parameter (views; in the caller's dtype)."""
-        out, start = [], 0
-        for shape in self.shapes:
-            size = int(np.prod(shape))
-            out.append(flat[start:start + size].reshape(shape))
-            start += size
-        return out
-
-    def flatten(self, arrays, what: str) -> np.ndarray:
-        """One array per selected parameter (a direction given by the user), checked, as flat
-        float64."""
-        if not isinstance(arrays, (list, tuple)) or len(arrays) != len(self.params):
-            raise ValueError(f"{self.who}: {what} must be a list of {len(self.params)} arrays, "
-                             f"one per parameter, got {type(arrays).__name__}")
-        for p, a in zip(self.params, arrays):
-            if np.shape(a) != p.data.shape:
-                raise ValueError(f"{self.who}: {what} for {p.name!r} has shape {np.shape(a)}, "
-                                 f"expected {p.data.shape}")
-            check_finite(np.asarray(a, np.float64), self.who, f"{what} for {p.name!r}")
-        return np.concatenate([np.asarray(a, np.float64).ravel() for a in arrays])
-
-
-def _positive_int(value, who: str, what: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{who}: {what} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _rademacher(rng, size: int) -> np.ndarray:
-    return rng.integers(0, 2, size).astype(np.float64) * 2 - 1
-
-
-def _unit_random(rng, size: int, basis) -> np.ndarray:
-    """A random unit vector orthogonal to the (orthonormal) ``basis`` vectors."""
-    for _ in range(10):
-        q = _orthogonalize(rng.standard_normal(size), basis)
-        norm = np.linalg.norm(q)
-        if norm > 1e-8 * np.sqrt(size):
-            return q / norm
-    raise RuntimeError("no random vector orthogonal to the basis (it spans the whole space)")
-
-
-def _orthogonalize(w: np.ndarray, basis) -> np.ndarray:
-    """w minus its components along the orthonormal ``basis``: Gram–Schmidt twice ("twice is
-    enough", Kahan–Parlett), which keeps the basis orthogonal to working precision."""
-    for _ in range(2):
-        for q in basis:
-            w -= (q @ w) * q
-    return w
+METHODS = ("lanczos", "power")
 
 
 # ----- Lanczos --------------------------------------------------------------------------------
@@ -160,7 +55,7 @@ def lanczos(op, q: np.ndarray, steps: int, rng=None, restart: bool = True):
     for j in range(min(steps, op.size)):
         w = op(Q[-1])
         alpha.append(float(Q[-1] @ w))
-        w = _orthogonalize(w, Q)  # the three-term recurrence is part of this projection
+        w = orthogonalize(w, Q)  # the three-term recurrence is part of this projection
         b = float(np.linalg.norm(w))
         scale = max(np.abs(alpha).max(), max(beta, default=0.0))
         if b <= 1e-10 * scale or b == 0.0:
@@ -169,7 +64,7 @@ def lanczos(op, q: np.ndarray, steps: int, rng=None, restart: bool = True):
         if j + 1 == op.size or (b == 0.0 and not restart):
             return
         beta.append(b)
-        Q.append(w / b if b > 0 else _unit_random(as_rng(rng), op.size, Q))
+        Q.append(w / b if b > 0 else unit_random(as_rng(rng), op.size, Q))
 
 
 def _tridiagonal(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
@@ -200,7 +95,7 @@ def _power_one(op, found, shift, tol, max_iter, history, scale0, v):
     converged, residual)."""
     lam, residual = 0.0, np.inf
     for _ in range(max_iter):
-        w = _orthogonalize(op(v) - shift * v, found)
+        w = orthogonalize(op(v) - shift * v, found)
         theta = float(v @ w)  # the Rayleigh quotient of the shifted operator
         lam, residual = theta + shift, float(np.linalg.norm(w - theta * v))
         history.append(lam)
@@ -217,11 +112,11 @@ def _power_top(op, k, tol, max_iter, rng, q):
     values, found, history, residuals, ok = [], [], [], [], True
     for _ in range(k):
         scale = float(np.abs(values).max(initial=0.0))
-        start = q if not found else _unit_random(rng, op.size, found)
+        start = q if not found else unit_random(rng, op.size, found)
         lam, v, conv, res = _power_one(op, found, 0.0, tol, max_iter, history, scale, start)
         if lam < 0:  # the dominant eigenvalue is negative: shift so that H − λI ⪰ 0 there
             lam, v, conv, res = _power_one(op, found, lam, tol, max_iter, history,
-                                           max(scale, abs(lam)), _unit_random(rng, op.size, found))
+                                           max(scale, abs(lam)), unit_random(rng, op.size, found))
         values.append(lam)
         found.append(v)
         residuals.append(res)
@@ -266,16 +161,16 @@ def top_eigenvalues(model, loss, x, y, k: int = 1, *, tol: float = 1e-6, max_ite
     A warning is issued when ``max_iter`` is reached before ``tol``.
     """
     who = "top_eigenvalues"
-    if method not in METHODS_EIG:
-        raise ValueError(f"{who}: method must be one of {METHODS_EIG}, got {method!r}")
-    k, max_iter = _positive_int(k, who, "k"), _positive_int(max_iter, who, "max_iter")
+    if method not in METHODS:
+        raise ValueError(f"{who}: method must be one of {METHODS}, got {method!r}")
+    k, max_iter = int_at_least(k, who, "k"), int_at_least(max_iter, who, "max_iter")
     if not (isinstance(tol, numbers.Real) and np.isfinite(tol) and tol > 0):
         raise ValueError(f"{who}: tol must be a positive finite number, got {tol!r}")
     op = HessianOperator(model, loss, x, y, params, who)
     if k > op.size:
         raise ValueError(f"{who}: k = {k} exceeds the number of parameters ({op.size})")
     rng = as_rng(rng)
-    q = _unit_random(rng, op.size, []) if v0 is None else op.flatten(v0, "v0")
+    q = unit_random(rng, op.size, []) if v0 is None else op.flatten(v0, "v0")
     if np.linalg.norm(q) == 0:
         raise ValueError(f"{who}: v0 must not be zero")
     q = q / np.linalg.norm(q)
@@ -293,60 +188,6 @@ def top_eigenvalues(model, loss, x, y, k: int = 1, *, tol: float = 1e-6, max_ite
     if return_info:
         return np.asarray(values, np.float64), vectors, dict(info, hvps=op.count)
     return np.asarray(values, np.float64), vectors
-
-
-# ----- the trace --------------------------------------------------------------------------------
-def trace(model, loss, x, y, *, n: int = 100, rng=None, method: str = "hutchinson",
-          per_layer: bool = False, params=None):
-    """Estimate Tr(H), or with ``per_layer`` each parameter's Tr(H_pp), from n hvps.
-
-    ``"hutchinson"``: (1/n) Σ_k v_kᵀHv_k with Rademacher v_k (E[vvᵀ] = I, so unbiased; the
-    variance of one probe is 2(‖H‖_F² − Σ_i H_ii²)). The per-parameter values are v_pᵀ(Hv)_p of
-    the same probes (E = Tr(H_pp), since the cross terms average out).
-
-    ``"hutch++"`` (Meyer, Musco, Musco & Woodruff 2021): n ≥ 3; m = ⌊n/3⌋ Rademacher sketch
-    columns S, Q = orth(HS) (r ≤ m columns), then Tr(H) = tr(QᵀHQ) + Tr((I − QQᵀ)H(I − QQᵀ)),
-    the first exact from HQ, the second by Hutchinson with the n − m − r remaining probes
-    projected by I − QQᵀ. Variance O(1/n²) instead of O(1/n) when the spectrum decays; exact
-    when Q spans the space (3P ≤ n). Per parameter: tr(Q_pᵀ(HQ)_p) + mean of w_pᵀ(Hw)_p,
-    w = (I − QQᵀ)g, unbiased for Tr(H_pp) since Tr(D_p H P⊥) = Tr(P⊥D_p H P⊥).
-
-    Either way the per-parameter values sum to the total, and exactly n hvps are used.
-
-    Returns
-    -------
-    float, or a list of floats aligned with the selected parameters (``per_layer=True``).
-    """
-    who = "trace"
-    if method not in METHODS_TRACE:
-        raise ValueError(f"{who}: method must be one of {METHODS_TRACE}, got {method!r}")
-    n = _positive_int(n, who, "n", 3 if method == "hutch++" else 1)
-    if not isinstance(per_layer, (bool, np.bool_)):
-        raise TypeError(f"{who}: per_layer must be True or False, got {per_layer!r}")
-    op, rng = HessianOperator(model, loss, x, y, params, who), as_rng(rng)
-    bounds = np.cumsum([0] + [int(np.prod(s)) for s in op.shapes])
-
-    def per_block(a, b):  # Σ over columns of a_pᵀ b_p for each parameter p
-        return np.array([np.sum(a[i:j] * b[i:j]) for i, j in zip(bounds[:-1], bounds[1:])])
-
-    def apply(V):  # H V, column by column
-        return np.column_stack([op(v) for v in V.T]) if V.shape[1] else np.zeros_like(V)
-
-    if method == "hutchinson":
-        V = np.column_stack([_rademacher(rng, op.size) for _ in range(n)])
-        parts = per_block(V, apply(V)) / n
-    else:
-        m = n // 3
-        S = np.column_stack([_rademacher(rng, op.size) for _ in range(m)])
-        U, s, _ = np.linalg.svd(apply(S), full_matrices=False)
-        Q = U[:, s > s[0] * max(op.size, m) * np.finfo(np.float64).eps] if s[0] > 0 else U[:, :0]
-        parts = per_block(Q, apply(Q))
-        probes = n - m - Q.shape[1]
-        if Q.shape[1] < op.size:  # else the projected remainder is exactly zero
-            G = np.column_stack([_rademacher(rng, op.size) for _ in range(probes)])
-            W = G - Q @ (Q.T @ G)
-            parts = parts + per_block(W, apply(W)) / probes
-    return [float(t) for t in parts] if per_layer else float(parts.sum())
 
 
 # ----- the spectral density ---------------------------------------------------------------------
@@ -371,12 +212,12 @@ def spectral_density(model, loss, x, y, *, n_lanczos: int = 30, n_probes: int = 
     See :func:`smoothed_density` for the Gaussian-smoothed curve PyHessian plots.
     """
     who = "spectral_density"
-    n_lanczos = _positive_int(n_lanczos, who, "n_lanczos")
-    n_probes = _positive_int(n_probes, who, "n_probes")
+    n_lanczos = int_at_least(n_lanczos, who, "n_lanczos")
+    n_probes = int_at_least(n_probes, who, "n_probes")
     op, rng = HessianOperator(model, loss, x, y, params, who), as_rng(rng)
     nodes, weights = [], []
     for _ in range(n_probes):
-        for alpha, beta, _Q in lanczos(op, _rademacher(rng, op.size) / np.sqrt(op.size),
+        for alpha, beta, _Q in lanczos(op, rademacher(rng, op.size) / np.sqrt(op.size),
                                        n_lanczos, rng, restart=False):
             pass
         theta, S = np.linalg.eigh(_tridiagonal(alpha, beta[:-1]))

@@ -5,7 +5,7 @@ import pytest
 
 from minicompress import nn
 from minicompress.nn import curvature as cv
-from minicompress.nn import spectrum
+from minicompress.nn import hessian_operator, spectrum, stochastic_trace
 
 from .settings import small_cnn, small_mlp
 
@@ -111,8 +111,9 @@ def test_not_converging_warns(rng):
 # ----- the trace ----------------------------------------------------------------------------------
 def record_probes(monkeypatch):
     """Keep every Rademacher vector the estimators draw (the same draws, just recorded)."""
-    drawn, draw = [], spectrum._rademacher
-    monkeypatch.setattr(spectrum, "_rademacher", lambda r, size: drawn.append(draw(r, size)) or drawn[-1])
+    drawn, draw = [], hessian_operator.rademacher
+    for module in (spectrum, stochastic_trace):
+        monkeypatch.setattr(module, "rademacher", lambda r, size: drawn.append(draw(r, size)) or drawn[-1])
     return drawn
 
 
