@@ -269,3 +269,14 @@ def test_a_non_finite_hessian_vector_product_is_an_error(rng):
     with np.errstate(over="ignore", invalid="ignore"), pytest.raises(
             nn.NonFiniteError, match="top_eigenvalues: Hessian-vector product 1 contains"):
         cv.top_eigenvalues(model, loss, x, y)
+
+
+@pytest.mark.slow  # about 10 s: LeNet-5 hvps
+def test_the_top_eigenvalue_benchmark_runs_on_a_few_images(capsys):
+    """``minicompress bench curvature``'s eigenvalue table, on 8 images instead of 1,000."""
+    from minicompress import bench
+    rows = bench.top_eigenvalue(n_images=8, max_iter=200)
+    assert [r["method"] for r in rows] == ["power", "lanczos"]
+    assert abs(rows[0]["lambda_max"] - rows[1]["lambda_max"]) < 2e-3 * rows[1]["lambda_max"]
+    assert rows[1]["hvps_stop"] < rows[0]["hvps_stop"]
+    assert "LeNet-5 top Hessian eigenvalue, 8 synthetic digits" in capsys.readouterr().out
