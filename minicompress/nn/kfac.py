@@ -26,7 +26,8 @@ output location t, and under their spatial homogeneity and independence assumpti
 
     block ≈ G ⊗ A,   A = (1/N) Σ_n Σ_t ā_{n,t} ā_{n,t}ᵀ,   G = (1/|T|) Σ_n Σ_t Γ_{n,t}
 
-(A sums over locations, G averages), exact when |T| = 1 and N = 1. Masked entries: the factors
+(A sums over locations, G averages: KFC's Ω and Γ; the product is the same if the 1/|T| is
+put into A instead, as "KFAC-expand" implementations do), exact when |T| = 1 and N = 1. Masked entries: the factors
 are those of the masked network; ``block`` and ``kfac_diag`` are zero on masked rows/columns.
 """
 from __future__ import annotations

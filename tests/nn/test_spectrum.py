@@ -132,6 +132,7 @@ def test_hutchinson_is_the_mean_of_vt_h_v_and_within_five_sigma(rng, monkeypatch
     assert abs(total - np.trace(H)) <= 5 * sigma / np.sqrt(n)
     parts = cv.trace(model, loss, x, y, n=n, rng=4, per_layer=True)
     assert len(parts) == 6
+    assert abs(sum(parts) - cv.trace(model, loss, x, y, n=n, rng=4)) < 1e-12  # same probes
     start = 0
     for p, t in zip(model.parameters(), parts):
         D = np.zeros_like(H)
