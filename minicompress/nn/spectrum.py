@@ -72,7 +72,7 @@ def _tridiagonal(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
 
 
 def _lanczos_top(op, k, tol, max_iter, rng, q):
-    history, T_vals = [], None
+    history = []
     for alpha, beta, Q in lanczos(op, q, max_iter, rng):
         theta, S = np.linalg.eigh(_tridiagonal(alpha, beta[:-1]))
         theta, S = theta[::-1], S[:, ::-1]  # decreasing

@@ -26,7 +26,8 @@ def trace(model, loss, x, y, *, n: int = 100, rng=None, method: str = "hutchinso
     when Q spans the space (3P ≤ n). Per parameter: tr(Q_pᵀ(HQ)_p) + mean of w_pᵀ(Hw)_p,
     w = (I − QQᵀ)g, unbiased for Tr(H_pp) since Tr(D_p H P⊥) = Tr(P⊥D_p H P⊥).
 
-    Either way the per-parameter values sum to the total, and exactly n hvps are used.
+    Either way the per-parameter values sum to the total, and n hvps are used (Hutch++: fewer
+    when Q already spans the whole space, as nothing is left to estimate).
 
     Returns
     -------
