@@ -246,6 +246,8 @@ def cmd_bench(args) -> int:
                 ratios.append(dict(benchmark="curvature", what=f"{r['what']}, {r['network']}",
                                    versus="gradient pass", ratio=r["ratio"],
                                    target=target.get(r["what"], "")))
+    if args.what == "curvature":  # not part of "all": minutes of Hessian-vector products
+        bench.top_eigenvalue()  # target: Lanczos <= 30 hvps
     if args.what in ("quant", "all"):
         from minicompress.quant.bench import quant
         for r in quant(rounds=args.rounds):
