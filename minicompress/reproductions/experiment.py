@@ -61,13 +61,22 @@ def verdict(holds: bool) -> str:
 def load_data(tag: str, cfg, data, out_dir, data_dir, verify: bool) -> tuple:
     """(data name, output folder, train set, test set): ``data`` ("synth_digits" by default, or
     any name :func:`minicompress.datasets.load_train_test` knows) with cfg.n_train and cfg.n_test
-    examples; the folder (default out/<tag>) is created."""
-    from minicompress.datasets import load_train_test  # imported here: no work at import time
+    examples; the folder (default out/<tag>) is created. The real digits offline
+    ("mnist_test_split") hold 8,000 training and 2,000 test images: a config that asks for more
+    gets all of them."""
+    from minicompress.datasets import MNIST_TEST_SPLIT, load_train_test  # here: no work at import
     data = data or "synth_digits"
     out_dir = Path(out_dir or Path("out") / tag)
     out_dir.mkdir(parents=True, exist_ok=True)
-    return (data, out_dir, *load_train_test(data, n_train=cfg.n_train, n_test=cfg.n_test,
+    n_train, n_test = cfg.n_train, cfg.n_test
+    if data == MNIST_TEST_SPLIT:
+        n_train = None if n_train is None else min(n_train, SPLIT_SIZES[0])
+        n_test = None if n_test is None else min(n_test, SPLIT_SIZES[1])
+    return (data, out_dir, *load_train_test(data, n_train=n_train, n_test=n_test,
                                             data_dir=data_dir, verify=verify))
+
+
+SPLIT_SIZES = (8_000, 2_000)  # the real MNIST test set split by datasets.load_train_test
 
 
 # ----- statistics ---------------------------------------------------------------------------------
