@@ -3,7 +3,8 @@ recipes that several papers use, and figures.
 
 Running     :func:`command_line` (every ``python -m minicompress.reproductions.<file>``),
             :func:`load_data` (the one loader: every dataset name the CLI documents), :func:`say`.
-Statistics  mean, std, median, iqr, pct, spearman, :func:`pm` ("mean ± std"), :func:`over_seeds`;
+Statistics  mean, std, median, iqr, pct, spearman, :func:`pm` ("mean ± std"), :func:`over_seeds`,
+            :func:`finite` (claims);
             they return NaN where there is nothing to report (no values, fewer than two for a
             spread, a constant ranking).
 Recipes     :func:`train_lenet` (Caffe's LeNet solver), :func:`train_to_criterion` (the small
@@ -114,6 +115,11 @@ def value_of(rows, experiment: str, method: str, measure: str, key: str = "value
 def pct(flags) -> float:
     """The percentage of true flags, 100·count/n (one rounding)."""
     return float(100 * np.sum(flags) / np.size(flags)) if np.size(flags) else np.nan
+
+
+def finite(*values) -> bool:
+    """Are all ``values`` finite real numbers? (A claim on NaN, inf or a missing value fails.)"""
+    return all(isinstance(v, (int, float, np.number)) and np.isfinite(v) for v in values)
 
 
 def mean(values) -> float:
