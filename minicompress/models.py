@@ -111,3 +111,14 @@ def obd_cnn(rng=None, dtype=np.float32, *, channels: int = 8, tanh_outputs: bool
     layers = [nn.Conv2d(1, channels, 5, rng=rng, dtype=dtype), activation(), nn.AvgPool2d(2), nn.Flatten(),
               nn.Linear(channels * 25, 10, rng=rng, dtype=dtype)]
     return nn.Sequential(*layers, *([activation()] if tanh_outputs else []))
+
+
+def equal_count_width(budget: int, n_inputs: int = 784, hidden2: int = 500, n_classes: int = 10) -> int:
+    """The widest h1 whose dense MLP n_inputs-h1-hidden2-n_classes has ≤ ``budget`` parameters:
+    (n_inputs + 1)·h1 + (h1 + 1)·hidden2 + (hidden2 + 1)·n_classes (a dense baseline of equal
+    parameter count, as Denil et al. 2013 compare with)."""
+    h1 = (budget - hidden2 - (hidden2 + 1) * n_classes) // (n_inputs + 1 + hidden2)
+    if h1 < 1:
+        raise ValueError(f"equal_count_width: a budget of {budget} parameters is below the "
+                         f"smallest MLP {n_inputs}-1-{hidden2}-{n_classes}")
+    return int(h1)
