@@ -122,3 +122,14 @@ def equal_count_width(budget: int, n_inputs: int = 784, hidden2: int = 500, n_cl
         raise ValueError(f"equal_count_width: a budget of {budget} parameters is below the "
                          f"smallest MLP {n_inputs}-1-{hidden2}-{n_classes}")
     return int(h1)
+
+
+def small_dense_hidden(nonzero_weights: int, ratio: float = 3.0) -> tuple[int, int]:
+    """Hidden sizes (h, h/ratio) of an MLP 784-h-h/ratio-10 with about ``nonzero_weights`` weights:
+    the largest h with 784·h + h·(h/ratio) + 10·(h/ratio) ≤ nonzero_weights (a small-dense
+    baseline of as many weights as a sparse LeNet-300-100, as Zhu & Gupta 2017 compare with)."""
+    size = lambda h: 784 * h + h * max(round(h / ratio), 1) + max(round(h / ratio), 1) * 10  # noqa: E731
+    h = 1
+    while size(h + 1) <= nonzero_weights:
+        h += 1
+    return h, max(round(h / ratio), 1)
