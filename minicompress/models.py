@@ -8,6 +8,8 @@
 ``obd_mlp``        Optimal Brain Damage's regime: 14×14 digits, 196-40-10 tanh (tanh outputs)
 ``obd_cnn``        the same regime with a 5×5 shared-weight convolution: conv 8@5×5 - tanh -
                    avg-pool 2 - fc 200→10 (tanh outputs)
+``equal_count_width``, ``small_dense_hidden``  the hidden sizes of a dense MLP baseline with a
+                   given parameter budget (Denil et al. 2013; Zhu & Gupta 2017)
 
 LeNet-5, for a (n, 1, 28, 28) input:
 

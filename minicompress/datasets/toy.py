@@ -3,7 +3,8 @@
 Boolean tasks return their whole truth table, patterns in binary counting order (the first
 input is the most significant bit), as ``x`` float32 (n_patterns, n_inputs) of 0/1 and ``y``
 int64 (n_patterns,) of 0/1. The papers train and test on the whole table, so the training and
-the test "split" of these tasks are the same 16 or 64 patterns.
+the test "split" of these tasks are the same 16 or 64 patterns. MONK's problems (Optimal Brain
+Surgeon's demonstrations, :func:`monk`) draw a training set at random, the whole table the test.
 """
 from __future__ import annotations
 
