@@ -8,6 +8,8 @@
 ``obd_mlp``        Optimal Brain Damage's regime: 14×14 digits, 196-40-10 tanh (tanh outputs)
 ``obd_cnn``        the same regime with a 5×5 shared-weight convolution: conv 8@5×5 - tanh -
                    avg-pool 2 - fc 200→10 (tanh outputs)
+``equal_count_width``, ``small_dense_hidden``  the hidden sizes of a dense MLP baseline with a
+                   given parameter budget (Denil et al. 2013; Zhu & Gupta 2017)
 
 LeNet-5, for a (n, 1, 28, 28) input:
 
@@ -111,3 +113,25 @@ def obd_cnn(rng=None, dtype=np.float32, *, channels: int = 8, tanh_outputs: bool
     layers = [nn.Conv2d(1, channels, 5, rng=rng, dtype=dtype), activation(), nn.AvgPool2d(2), nn.Flatten(),
               nn.Linear(channels * 25, 10, rng=rng, dtype=dtype)]
     return nn.Sequential(*layers, *([activation()] if tanh_outputs else []))
+
+
+def equal_count_width(budget: int, n_inputs: int = 784, hidden2: int = 500, n_classes: int = 10) -> int:
+    """The widest h1 whose dense MLP n_inputs-h1-hidden2-n_classes has ≤ ``budget`` parameters:
+    (n_inputs + 1)·h1 + (h1 + 1)·hidden2 + (hidden2 + 1)·n_classes (a dense baseline of equal
+    parameter count, as Denil et al. 2013 compare with)."""
+    h1 = (budget - hidden2 - (hidden2 + 1) * n_classes) // (n_inputs + 1 + hidden2)
+    if h1 < 1:
+        raise ValueError(f"equal_count_width: a budget of {budget} parameters is below the "
+                         f"smallest MLP {n_inputs}-1-{hidden2}-{n_classes}")
+    return int(h1)
+
+
+def small_dense_hidden(nonzero_weights: int, ratio: float = 3.0) -> tuple[int, int]:
+    """Hidden sizes (h, h/ratio) of an MLP 784-h-h/ratio-10 with about ``nonzero_weights`` weights:
+    the largest h with 784·h + h·(h/ratio) + 10·(h/ratio) ≤ nonzero_weights (a small-dense
+    baseline of as many weights as a sparse LeNet-300-100, as Zhu & Gupta 2017 compare with)."""
+    size = lambda h: 784 * h + h * max(round(h / ratio), 1) + max(round(h / ratio), 1) * 10  # noqa: E731
+    h = 1
+    while size(h + 1) <= nonzero_weights:
+        h += 1
+    return h, max(round(h / ratio), 1)

@@ -44,9 +44,8 @@ is the same for every row, so each row is an OBS problem of size d with its own 
 inverse. Cost per row, deleting k of d weights: ≈ 2(d³ − (d − k)³)/3 flops (one d × d inverse
 shared by the rows, then lazy rank-64 downdates with shrinking matrices, in
 :mod:`minicompress.pruning.greedy_obs`); memory 8·d² bytes per row of a chunk of rows
-(32 rows of 784 inputs: 160 MB) plus one d² temporary. ``minicompress bench obs`` on a
-300 × 784 layer at 90%, one BLAS thread: 8.2 s of CPU (68 s wall on 2 cores shared at a load
-average of 21); the readable loop of :func:`delete` calls, 38× slower in the same run.
+(32 rows of 784 inputs: 160 MB) plus one d² temporary; ``minicompress bench obs`` times it
+against the readable loop of :func:`delete` calls (38× slower on a 300 × 784 layer at 90%).
 """
 from __future__ import annotations
 
@@ -57,7 +56,7 @@ from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
 from minicompress.nn import curvature
 from minicompress.nn.per_example import jacobian_factors, per_example_gradients
-from minicompress.pruning.greedy_obs import greedy_delete
+from minicompress.pruning.greedy_obs import greedy_delete, inverse  # (H + λI)⁻¹ by Cholesky
 
 CHUNK_BYTES = 160e6  # inverse Hessians held at once by prune_layerwise
 
@@ -185,27 +184,6 @@ def outer_product_inverse(vectors, alpha: float, *, scale: float = 1.0, block: i
         inner = np.eye(x.shape[1]) / scale + x.T @ hx  # b = 1: P + xᵀH⁻¹x (times 1/P)
         h_inv -= hx @ np.linalg.solve(inner, hx.T)
     return (h_inv + h_inv.T) / 2
-
-
-def inverse(h, damping: float = 0.0) -> np.ndarray:
-    """(H + λI)⁻¹ of a symmetric positive definite H (P, P), by Cholesky; a clear error when
-    H + λI is singular or indefinite."""
-    h = np.asarray(h, dtype=np.float64)
-    if h.ndim != 2 or h.shape[0] != h.shape[1] or not np.isfinite(h).all():
-        raise ValueError(f"inverse: H must be a finite square matrix, got shape {h.shape}")
-    if not damping >= 0:
-        raise ValueError(f"inverse: damping must be >= 0, got {damping!r}")
-    h = (h + h.T) / 2 + damping * np.eye(len(h))
-    scale = max(float(np.abs(np.diagonal(h)).max(initial=0.0)), np.finfo(float).tiny)
-    try:
-        factor = cho_factor(h)
-    except LinAlgError:
-        factor = None
-    if factor is None or np.diagonal(factor[0]).min() ** 2 <= 10 * len(h) * np.finfo(float).eps * scale:
-        raise ValueError(f"inverse: H + {damping}·I ({len(h)} × {len(h)}) is singular or not positive "
-                         f"definite; pass damping > 0 (e.g. 1e-4 × the mean of diag H = "
-                         f"{float(np.mean(np.diagonal(h))):.3g})")
-    return cho_solve(factor, np.eye(len(h)))
 
 
 def inverse_hessian(model, loss, x, y, *, kind: str = "outer_product", damping: float = 1e-4,

@@ -18,12 +18,12 @@ Two things make it fast without changing the result:
   ≈ 2(d³ − (d − k)³)/3 flops per row rather than 2kd²).
 
 Memory: R·d² float64 for the inverses (the caller chunks the rows), one d² temporary, and
-the B·d vectors of each row.
+the B·d vectors of each row. :func:`inverse` gives the starting (H + λI)⁻¹.
 """
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import blas
+from scipy.linalg import LinAlgError, blas, cho_factor, cho_solve
 
 LAZY = 64  # steps per batch of lazy downdates (a speed setting; the result does not depend on it)
 
@@ -123,3 +123,24 @@ def _compact_and_update(A, V, keep, buffer) -> np.ndarray:
         # out[r] is symmetric, so its C-ordered buffer is also the Fortran-ordered one BLAS updates
         blas.dgemm(-1.0, V[r], V[r], beta=1.0, c=out[r].T, trans_a=1, overwrite_c=1)
     return out
+
+
+def inverse(h, damping: float = 0.0) -> np.ndarray:
+    """(H + λI)⁻¹ of a symmetric positive definite H (P, P), by Cholesky; a clear error when
+    H + λI is singular or indefinite."""
+    h = np.asarray(h, dtype=np.float64)
+    if h.ndim != 2 or h.shape[0] != h.shape[1] or not np.isfinite(h).all():
+        raise ValueError(f"inverse: H must be a finite square matrix, got shape {h.shape}")
+    if not damping >= 0:
+        raise ValueError(f"inverse: damping must be >= 0, got {damping!r}")
+    h = (h + h.T) / 2 + damping * np.eye(len(h))
+    scale = max(float(np.abs(np.diagonal(h)).max(initial=0.0)), np.finfo(float).tiny)
+    try:
+        factor = cho_factor(h)
+    except LinAlgError:
+        factor = None
+    if factor is None or np.diagonal(factor[0]).min() ** 2 <= 10 * len(h) * np.finfo(float).eps * scale:
+        raise ValueError(f"inverse: H + {damping}·I ({len(h)} × {len(h)}) is singular or not positive "
+                         f"definite; pass damping > 0 (e.g. 1e-4 × the mean of diag H = "
+                         f"{float(np.mean(np.diagonal(h))):.3g})")
+    return cho_solve(factor, np.eye(len(h)))

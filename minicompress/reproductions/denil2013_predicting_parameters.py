@@ -10,24 +10,22 @@ values. Full runs: ``minicompress/results/mnist.json``.
 Deviations: synthetic digits by default; 20,000 training images, 6 epochs of SGD (momentum 0.9,
 lr 0.1 decaying linearly, batch 100) from random weights, where the authors trained on 60,000
 MNIST images from autoencoder-pretrained weights; inputs standardized by one scalar mean and std
-(LeCun et al.'s "Efficient BackProp"; on raw pixels the quick full network ended at 9.7% error
-instead of 6.3% on 2,000 test images, 2 points behind the SE nets: a verdict on our training, not
-on the paper); ℓ = 1 px; λ = 1, which the paper leaves open: it changes only the conditioning
-(see the paper file), and at λ = 1e-3, our first choice, SGD's steps through the SE atoms were
-3.5-12 times the dense layer's and the quick SE net at 25% ended 0.2 ± 0.4 points behind the
-full network (beyond 0.5 in 3 of 10 seeds, in a script with the same recipe) instead of 0.4 ± 0.3
-ahead. Random U is N(0, 1/i); fraction 1 is the dense network. The learned low rank warms its
-learning rate up over the first epoch: a product of two learned factors steps on U ‖V‖² ≈ 11
-times harder than a dense layer (rank 15, 5%), and without the warm-up it diverged in epoch 1 in
-our first full run on MNIST (seed 0: 88.6% error).
+(on raw pixels the quick full network ended at 9.7% error instead of 6.3%, 2 points behind the
+SE nets: a verdict on our training, not on the paper); ℓ = 1 px; λ = 1, which the paper leaves
+open: it changes only the conditioning (see the paper file), and at λ = 1e-3 SGD's steps through
+the SE atoms were 3.5–12× the dense layer's and the quick SE net at 25% ended 0.2 ± 0.4 points
+behind the full network instead of 0.4 ± 0.3 ahead. Random U is N(0, 1/i); fraction 1 is the
+dense network. The learned low rank warms its learning rate up over the first epoch: a product
+of two learned factors steps on U ‖V‖² ≈ 11 times harder than a dense layer (rank 15, 5%);
+without the warm-up it diverged in epoch 1 (full run on MNIST, seed 0: 88.6% error).
 
 Not reproduced: trained features predicted "accurately" from 25% of their values (relative error
 ≤ 0.5 is our reading; the paper's Fig. 1 gives no number). Tried: SE kernels at ℓ = 1, 2, 3 px and
 the empirical kernel (λ = 0.1), against the values at α alone and the truncated SVD of the same
-storage. W's relative error stays at 0.7-0.9 in every seed and dataset, hardly below the 0.86 of
-the values at α alone: trained from random weights, W keeps its white-noise initialization W0,
-which no smooth predictor recovers. The learned change W − W0 is predicted far better (a contrast
-claim); the authors' features came from pretrained, smoother networks.
+storage: W's relative error stays at 0.7–0.9 in every seed and dataset, hardly below the 0.86 of
+the values at α alone. Trained from random weights, W keeps its white-noise initialization W0,
+which no smooth predictor recovers; the learned change W − W0 is predicted far better (a
+contrast claim); the authors' features came from pretrained, smoother networks.
 
 Run: ``minicompress reproduce denil [--quick] [--seed 0] [--data mnist_test_split --data-dir DIR]``.
 """
@@ -41,7 +39,7 @@ import numpy as np
 from minicompress import nn
 from minicompress.factorize import pixel_coordinates, random_indices, relative_error, svd_layer, truncated_svd
 from minicompress.metrics import count_params
-from minicompress.models import mlp
+from minicompress.models import equal_count_width, mlp
 from minicompress.papers.denil2013_predicting_parameters import (
     DICTIONARIES, atoms_for_fraction, check_kind, empirical_kernel, kernel_ridge_dictionary,
     low_rank_for_fraction, predict_features, predicted_layer, se_kernel)
@@ -78,16 +76,6 @@ class Config:
         """What the headline claims need: the full net, SE at 10% and 25%, random U at 10%."""
         return cls(n_train=10_000, epochs=3, baselines=(), prediction_fractions=(0.25,),
                    trained=(("se_kernel", 0.1), ("se_kernel", 0.25), ("random_gaussian", 0.1)))
-
-
-def equal_count_width(budget: int, n_inputs: int = 784, hidden2: int = 500, n_classes: int = 10) -> int:
-    """The widest h1 whose dense MLP n_inputs-h1-hidden2-n_classes has ≤ ``budget`` parameters:
-    (n_inputs + 1)·h1 + (h1 + 1)·hidden2 + (hidden2 + 1)·n_classes."""
-    h1 = (budget - hidden2 - (hidden2 + 1) * n_classes) // (n_inputs + 1 + hidden2)
-    if h1 < 1:
-        raise ValueError(f"equal_count_width: a budget of {budget} parameters is below the "
-                         f"smallest MLP {n_inputs}-1-{hidden2}-{n_classes}")
-    return int(h1)
 
 
 # ----- the reproduction -------------------------------------------------------------------------
@@ -179,11 +167,9 @@ def _networks(cfg: Config, image_shape, kernels: dict, rng, train, error, verbos
 
 def _predictions(cfg: Config, dense, W0: np.ndarray, rows: list, empirical: np.ndarray, rng,
                  error) -> dict:
-    """Predict each first-layer feature of the trained network from its values at a random α (one
-    α for all features), and likewise the learned change W − W0; append a row per prediction
-    (relative error; error on the first 2,000 test images with the predicted layer, W0 + the
-    predicted change for the latter); return the six features that moved most, and their
-    predictions, for the figure."""
+    """Predict the trained first layer W, and its change W − W0, from the values at one random α;
+    a row per prediction (relative error; test error on 2,000 images with the predicted layer);
+    returns the six features that moved most, and their predictions, for the figure."""
     layer, saved = dense[1], dense[1].weight.data.copy()
     W = saved.astype(np.float64)  # (o, i)
     grid = pixel_coordinates((int(np.sqrt(W.shape[1])),) * 2)
@@ -279,8 +265,7 @@ def claims(rows) -> list[Claim]:
 
 # ----- figures -----------------------------------------------------------------------------------
 def _error_figure(rows, path: Path) -> Path:
-    """Test error against the fraction learned, one curve per dictionary (fraction 1 = the full
-    network), and the dense net of equal count and the fine-tuned truncated SVD."""
+    """Test error against the fraction learned: the dictionaries and the baselines."""
     fig = figure(7, 4.5)
     ax, full = fig.subplots(), _value(rows, "full network", None, 1.0)
     curves = {}  # name: [(fraction, error)]
@@ -303,9 +288,8 @@ def _error_figure(rows, path: Path) -> Path:
 
 
 def _feature_figure(features: dict, path: Path) -> Path:
-    """One mosaic: a row per feature (the six that moved most in training), a column per version
-    (trained, initial, change, the change's predictions), each tile scaled to ±1 by its row's
-    largest |W| (the first two columns) or |W − W0| (the others)."""
+    """A row per feature, a column per version (trained, initial, change, the change's
+    predictions); tiles scaled to ±1 by the row's largest |W| (first two columns) or |W − W0|."""
     columns, n = list(features.values()), int(np.sqrt(next(iter(features.values())).shape[1]))
     tile = lambda j, i: np.pad(columns[j][i].reshape(n, n) / np.abs(columns[0 if j < 2 else 2][i]).max(),
                                1, constant_values=np.nan)  # noqa: E731

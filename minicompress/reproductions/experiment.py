@@ -3,7 +3,8 @@ recipes that several papers use, and figures.
 
 Running     :func:`command_line` (every ``python -m minicompress.reproductions.<file>``),
             :func:`load_data` (the one loader: every dataset name the CLI documents), :func:`say`.
-Statistics  mean, std, median, iqr, pct, spearman, :func:`pm` ("mean ± std"), :func:`over_seeds`;
+Statistics  mean, std, median, iqr, pct, spearman, :func:`pm` ("mean ± std"), :func:`over_seeds`,
+            :func:`finite` (claims);
             they return NaN where there is nothing to report (no values, fewer than two for a
             spread, a constant ranking).
 Recipes     :func:`train_lenet` (Caffe's LeNet solver), :func:`train_to_criterion` (the small
@@ -116,6 +117,11 @@ def pct(flags) -> float:
     return float(100 * np.sum(flags) / np.size(flags)) if np.size(flags) else np.nan
 
 
+def finite(*values) -> bool:
+    """Are all ``values`` finite real numbers? (A claim on NaN, inf or a missing value fails.)"""
+    return all(isinstance(v, (int, float, np.number)) and np.isfinite(v) for v in values)
+
+
 def mean(values) -> float:
     return float(np.mean(values)) if len(values) else np.nan
 
@@ -186,9 +192,10 @@ def deletion_accuracy(model, params_of, scores, amount, accuracy) -> float:
     return accuracy(pruned)
 
 
-def obd_regime(train_set, test_set, *, center: bool = True):
+def obd_regime(train_set, test_set, *, center: bool = True, unit_variance: bool = False):
     """Optimal Brain Damage's regime (LeCun et al. 1989), shared by OBD and OBS: digits
-    average-pooled to 14×14, the training set's mean image subtracted (``center``), and ±1
+    average-pooled to 14×14, the training set's mean image subtracted (``center``), both sets
+    divided by the centered training pixels' standard deviation (``unit_variance``), and ±1
     targets for tanh outputs and squared error. Returns ((x, t, y), (x_test, t_test, y_test))."""
     pool = nn.AvgPool2d(2)
     (x, y), (x_test, y_test) = train_set, test_set
@@ -196,20 +203,24 @@ def obd_regime(train_set, test_set, *, center: bool = True):
     if center:
         mean = x.mean(axis=0)
         x, x_test = x - mean, x_test - mean
+    if unit_variance:
+        scale = float(x.std())
+        x, x_test = x / scale, x_test / scale
     targets = lambda labels: 2 * nn.one_hot(labels, 10) - 1  # noqa: E731
     return (x, targets(y), y), (x_test, targets(y_test), y_test)
 
 
 def train_near_minimum(model, loss, x, t, *, epochs: int, polish_steps: int, seed: int,
-                       verbose: bool = False) -> float:
-    """Minibatch Adam (batch 64, lr 3e-3) for ``epochs``, then ``polish_steps`` of full-batch
-    Adam at lr 1e-3, which settles the weights near a minimum of the training objective (the
-    extremal assumption of OBD and OBS: the gradient term of δE vanishes). Masks are honoured.
-    Returns the norm of the final gradient."""
-    fit(model, loss, nn.Adam(model.parameters(), lr=3e-3), x, t, epochs=epochs, batch_size=64,
+                       verbose: bool = False, lr: float = 3e-3) -> float:
+    """Minibatch Adam (batch 64, ``lr``) for ``epochs``, then ``polish_steps`` (if any) of
+    full-batch Adam at lr 1e-3, which settles the weights near a minimum of the training
+    objective (the extremal assumption of OBD and OBS: the gradient term of δE vanishes). Masks
+    are honoured. Returns the norm of the final gradient."""
+    fit(model, loss, nn.Adam(model.parameters(), lr=lr), x, t, epochs=epochs, batch_size=64,
         rng=seed, verbose=verbose)
-    fit(model, loss, nn.Adam(model.parameters(), lr=1e-3), x, t, epochs=polish_steps,
-        batch_size=len(x), shuffle=False, verbose=False)
+    if polish_steps:
+        fit(model, loss, nn.Adam(model.parameters(), lr=1e-3), x, t, epochs=polish_steps,
+            batch_size=len(x), shuffle=False, verbose=False)
     model.zero_grad()
     loss(model(x), t)
     model.grad_params(loss.backward())

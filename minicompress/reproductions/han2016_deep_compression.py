@@ -22,33 +22,23 @@ stage; kept fractions given, not thresholds; a filler of the relative index carr
 code; the centroid learning rate is ours (the paper gives none); the file counts everything
 (header, checksum, float32 codebooks and biases, Huffman tables), the paper's sizes may not.
 
-What did not reproduce, and why (measured; the numbers are in the run's report.md):
-- Huffman coding saves 20-30% for LeNet-300-100 but only about 15% for LeNet-5. The paper's own
-  LeNet-5 rows (Table 3) imply as little: their per-layer bits, weighted by the kept weights, go
-  from 5.3 + 5 to 4.8 + 4.4 (11%), and the compress rate from 3.05% to 2.55% (16%); only its
-  total row (4.1 + 3.1) reaches 30%. Ours saves more than that table on ip1, 93% of the weights.
-- Linear initialization is not better than random and density-based at 2-4 bits here: once the
-  centroids are fine-tuned the three are within about 0.1 point on MNIST (10 images of 10,000),
-  and which one wins flips with the seed. The paper's Fig. 8 is AlexNet, whose large weights a
-  density initialization misses; LeNet-300-100's few clusters are re-found by k-means from any
-  start. Before fine-tuning, random is clearly the worst at 2-3 bits.
+Did not reproduce (measured; each run's numbers are in its report.md):
+- Huffman saves 20–30% on LeNet-300-100 but about 15% on LeNet-5, as the paper's own LeNet-5 rows
+  imply (Table 3: per-layer bits weighted by the kept weights 5.3 + 5 → 4.8 + 4.4, 11%; rate
+  3.05% → 2.55%, 16%); only its total row (4.1 + 3.1) reaches 30%.
+- Linear initialization is not better than random and density-based at 2–4 bits: fine-tuned, the
+  three are within about 0.1 point on MNIST and the winner flips with the seed (Fig. 8 is
+  AlexNet, whose large weights a density initialization misses; LeNet-300-100's few clusters are
+  re-found by k-means from any start). Before fine-tuning random is the worst at 2–3 bits.
 
-Quick run (4,000 synthetic digits, 2,000 of them for LeNet-5, 1,000 test; about 12 s of CPU): the
-same claims, checked per seed, held in k of 10 seeds (0-9):
-
-    claim                                        synth_digits   mnist_test_split
-    LeNet-300-100 >= 35x, within 0.2 points          9                 .
-    LeNet-5       >= 35x, within 0.2 points          9                 .
-    linear initialization best at 2-4 bits           0                 .
-    Huffman saves 20-30%: LeNet-300-100              10                .
-    Huffman saves 20-30%: LeNet-5                    0                 .
-
-Every file is 37-39x (LeNet-300-100) and 36-38x (LeNet-5) smaller than the dense one; the 0.2-point
-threshold is below the quick test set's resolution: one image is 0.1 point, and the dense and the
-compressed model disagree on 2-7% of the 1,000 test images (measured, seeds 0-1), so their error
-difference has a standard deviation of 0.5-0.85 point; the error half fails in the seeds where the
-compressed model lands 0.3-0.6 point above the dense one. The quick dense LeNet-5 (4 epochs) is not
-converged, so its compressed copy is usually better than it.
+Quick run (4,000 synthetic digits, 2,000 for LeNet-5, 1,000 test; about 12 s of CPU), claims held
+in k of 10 seeds (0–9), synthetic digits (``mnist_test_split`` not measured): size and error
+LeNet-300-100 9, LeNet-5 9; linear initialization best 0; Huffman 20–30% LeNet-300-100 10,
+LeNet-5 0. Every file is 37–39× (LeNet-300-100), 36–38× (LeNet-5) smaller than the dense one;
+the error half fails where the compressed model lands 0.3–0.6 point above the dense one: the
+0.2-point threshold is below the quick test set's resolution (dense and compressed disagree on
+2–7% of the 1,000 images, a difference of std 0.5–0.85 point). The quick dense LeNet-5 (4
+epochs) is not converged, so its compressed copy is usually better than it.
 
 Run: ``minicompress reproduce deep-compression [--quick] [--data mnist --data-dir DIR --no-verify]``.
 Results: the report written next to the figures (``report.md``, ``results.json``).
@@ -68,8 +58,8 @@ from minicompress.papers.han2016_deep_compression import (kept_after_round, laye
                                                           share_weights)
 from minicompress.quant.sharing import INITS, initial_centroids
 from minicompress.report import Claim, Report
-from minicompress.reproductions.experiment import (command_line, figure, load_data, save_figure, say,
-                                                   train_lenet)
+from minicompress.reproductions.experiment import (command_line, figure, finite, load_data, save_figure,
+                                                   say, train_lenet)
 from minicompress.storage import inspect_compressed, load_compressed, save_compressed
 from minicompress.train import evaluate
 
@@ -212,10 +202,6 @@ def initialization_sweep(pruned, cfg, rng, train_set, test_set, verbose) -> list
 
 
 # ----- claims: pure functions of the rows ------------------------------------------------------------
-def _finite(*values) -> bool:
-    return all(np.isfinite(v) for v in values)
-
-
 def _within(gap: float, points: float) -> bool:
     """gap <= points, for errors that are multiples of 100/n_test (7.1 - 6.9 is not 0.2 in floats)."""
     return bool(np.isfinite(gap) and gap <= points + 1e-9)
@@ -230,13 +216,12 @@ def _key(network: str, what: str) -> str:
 
 
 def size_claim(rows, network: str) -> Claim:
-    """≥ 35× smaller file than the dense one, error within 0.2 points of the dense baseline."""
     stage, paper = _stages(rows, network), PAPER[network]
     ratio, gap = stage["coded"]["ratio"], stage["coded"]["error_pct"] - stage["dense"]["error_pct"]
     return Claim(_key(network, "size_and_error"),
                  f"{network}: the compressed file is >= 35x smaller than the dense one, with test error "
                  f"within 0.2 points of the dense baseline", True,
-                 _finite(ratio) and ratio >= 35 and _within(gap, 0.2),
+                 finite(ratio) and ratio >= 35 and _within(gap, 0.2),
                  f"{stage['dense']['bytes']:,} -> {stage['coded']['bytes']:,} bytes ({ratio:.1f}x); error "
                  f"{stage['dense']['error_pct']:.2f}% -> {stage['coded']['error_pct']:.2f}% ({gap:+.2f} points)",
                  f"Table 1: {paper['kbytes'][0]} KB -> {paper['kbytes'][1]} KB ({paper['ratio']['coded']}x), "
@@ -244,13 +229,12 @@ def size_claim(rows, network: str) -> Claim:
 
 
 def huffman_claim(rows, network: str) -> Claim:
-    """Huffman coding of the cluster codes and the relative index saves 20–30% of their bits."""
     total = next(r for r in rows if r.get("table") == "layers" and r["network"] == network
                  and r["layer"] == "total")
     saving, stage = total["huffman_saving_pct"], _stages(rows, network)
     return Claim(_key(network, "huffman_saving"),
                  f"{network}: Huffman coding saves 20-30% of the bits of the fixed-width cluster codes and "
-                 f"relative index", True, _finite(saving) and 20 <= saving <= 30,
+                 f"relative index", True, finite(saving) and 20 <= saving <= 30,
                  f"{saving:.1f}% saved ({total['weight_bits']:.2f} + {total['index_bits']:.2f} -> "
                  f"{total['weight_bits_huffman']:.2f} + {total['index_bits_huffman']:.2f} bits per weight; "
                  f"the whole file {stage['fixed']['bytes']:,} -> {stage['coded']['bytes']:,} bytes)",
@@ -259,10 +243,9 @@ def huffman_claim(rows, network: str) -> Claim:
 
 
 def initialization_claim(rows) -> Claim:
-    """Linear initialization gives an error ≤ random's and density's at 2, 3 and 4 bits."""
     err = {(r["init"], r["bits"]): r["error_pct"] for r in rows if r.get("table") == "initialization"}
     bits = [b for b in (2, 3, 4) if all((init, b) in err for init in INITS)]
-    ok = [_finite(*(err[i, b] for i in INITS)) and err["linear", b] <= min(err["random", b], err["density", b])
+    ok = [finite(*(err[i, b] for i in INITS)) and err["linear", b] <= min(err["random", b], err["density", b])
           for b in bits]
     return Claim("deep_compression.initialization.linear_best",
                  "linear initialization gives a test error <= random's and density-based's at 2, 3 and 4 bits "
@@ -272,7 +255,6 @@ def initialization_claim(rows) -> Claim:
 
 
 def pruning_claim(rows, network: str) -> Claim:
-    """Han et al. 2015: pruning to the kept fractions (with retraining) costs ≤ 0.2 points."""
     stage, paper = _stages(rows, network), PAPER[network]["error"]
     gap = stage["pruned"]["error_pct"] - stage["dense"]["error_pct"]
     return Claim(_key(network, "pruning"),
@@ -282,11 +264,10 @@ def pruning_claim(rows, network: str) -> Claim:
 
 
 def roundtrip_claim(rows, network: str) -> Claim:
-    """The model read back from the file computes exactly what the model in memory computes."""
     diff = _stages(rows, network)["dense"]["loaded_vs_memory_max_diff"]
     return Claim(_key(network, "file_roundtrip"),
                  f"{network}: the model loaded from the file gives exactly the outputs of the shared model",
-                 False, _finite(diff) and diff == 0, f"max |difference| {diff:.3g} on 200 test images", "")
+                 False, finite(diff) and diff == 0, f"max |difference| {diff:.3g} on 200 test images", "")
 
 
 def claims(rows) -> list[Claim]:

@@ -22,24 +22,23 @@ Deviations: synthetic digits (or MNIST) instead of 9,300 zip-code digits; 14×14
 The quick run trains the MLP only: the CNN costs about 5× more per example, and on 6,000 digits
 with 30 full-batch steps it took 20 s and stayed undertrained (90% test accuracy, full run 93%).
 
-Not reproduced, with the evidence (the numbers of every run are in its results.json):
+Not reproduced, with the evidence (every run's numbers are in its results.json):
 
-- Fig. 1a for the CNN: OBD and magnitude stay within about ±1 dB of each other, OBD above at one
-  or two of the nine levels (MNIST, full run: at or below at 8, 8, 7 of 9). Within a layer
-  ½h_kk u_k² ranks almost like |u_k| (Spearman 0.96 in the fc layer, whose h_kk vary little, 0.99
-  for the conv weights; the MLP's first layer 0.48), and the recursion (5)–(7) gives the conv
-  weights 0.3× the exact Gauss–Newton h_kk (it drops the cross terms between the four units a
-  2×2 average-pool combines), so OBD deletes them too early. Its Fig. 1b and Fig. 2 do hold.
-- Fig. 1b on real MNIST digits (MLP): at 10% deleted the measured increase is tiny (3e-6 of
-  E ≈ 0.6) and 97–98% of it is the first-order term g·δu, after 300 or 1,000 full-batch steps
-  alike: OBD first deletes the weights of never-lit and rarely-lit border pixels, too rarely
-  seen to reach a minimum. Predicted/actual (quick, 10 seeds): 0.03–0.07 at 10%, 0.35–0.49 at
-  20%, 0.57–0.69 at 30%.
-- Random deletion worst at every level: on MNIST (full run) it missed at 90% in one seed of
-  three, where magnitude deletion had already raised E to 10 dB, the E of all-zero outputs.
-- With plain tanh units (``Config(units="tanh")``) the outputs saturate toward the targets and
-  Fig. 1b fails (predicted/actual 0.2–0.4 at 10–30%; after 3,000 full-batch steps 0.02, the
-  objective then dominated by higher-order terms), while OBD still stays below magnitude.
+- Fig. 1a for the CNN: OBD and magnitude within about ±1 dB, OBD above at one or two of the nine
+  levels (MNIST, full run: at or below at 8, 8, 7 of 9). Within a layer ½h_kk u_k² ranks almost
+  like |u_k| (Spearman 0.96 in the fc layer, 0.99 for the conv weights; the MLP's first layer
+  0.48), and the recursion (5)–(7) gives the conv weights 0.3× the exact Gauss–Newton h_kk (it
+  drops the cross terms of the four units a 2×2 average-pool combines), so OBD deletes them too
+  early. Its Fig. 1b and Fig. 2 do hold.
+- Fig. 1b on real MNIST digits (MLP): at 10% deleted the increase is tiny (3e-6 of E ≈ 0.6) and
+  97–98% of it is the first-order term g·δu, after 300 or 1,000 full-batch steps alike: OBD
+  first deletes the weights of rarely lit border pixels, too rarely seen to reach a minimum.
+  Predicted/actual (quick, 10 seeds): 0.03–0.07 at 10%, 0.35–0.49 at 20%, 0.57–0.69 at 30%.
+- Random deletion worst at every level: on MNIST (full run) not at 90% in one seed of three,
+  where magnitude had already raised E to 10 dB, the E of all-zero outputs.
+- Plain tanh units (``Config(units="tanh")``) saturate toward the targets and Fig. 1b fails
+  (predicted/actual 0.2–0.4 at 10–30%; 0.02 after 3,000 full-batch steps, higher-order terms
+  dominating), while OBD still stays below magnitude.
 
 Run: ``minicompress reproduce obd [--quick] [--seeds 0-2] [--data mnist_test_split]``.
 """
@@ -56,8 +55,9 @@ from minicompress.models import obd_cnn, obd_mlp
 from minicompress.papers.lecun1989_obd import (SquaredError, delete, saliencies, saliency,
                                                second_derivatives, taylor_terms, unmask)
 from minicompress.report import Claim, Report
-from minicompress.reproductions.experiment import command_line, figure, load_data, save_figure, say
-from minicompress.train import evaluate, fit
+from minicompress.reproductions.experiment import (command_line, figure, finite, load_data, obd_regime, save_figure,
+                                                   say, train_near_minimum)
+from minicompress.train import evaluate
 
 TAG, NETS = "obd", ("mlp", "cnn")
 UNITS = {"scaled": nn.ScaledTanh, "tanh": nn.Tanh}
@@ -89,15 +89,6 @@ class Config:
 
 
 # ----- data, networks, training, measuring ------------------------------------------------------------
-def prepare(x: np.ndarray, x_test: np.ndarray) -> tuple:
-    """28×28 → 14×14 by 2×2 averaging; the training set's mean image subtracted, and both
-    divided by the training pixels' standard deviation (zero mean, unit variance)."""
-    x, x_test = nn.AvgPool2d(2)(x), nn.AvgPool2d(2)(x_test)
-    mean = x.mean(axis=0)
-    scale = float((x - mean).std())
-    return (x - mean) / scale, (x_test - mean) / scale
-
-
 def build(kind: str, config: Config, rng) -> nn.Sequential:
     if config.units not in UNITS or kind not in NETS:
         raise ValueError(f"expected a net in {NETS} and Config.units in {sorted(UNITS)}, got "
@@ -110,20 +101,13 @@ def build(kind: str, config: Config, rng) -> nn.Sequential:
 
 def train(model, loss, x, t, epochs: int, polish_steps: int, seed: int, label: str, verbose: bool,
           lr: float = 3e-3) -> None:
-    """Minibatch Adam at ``lr`` for ``epochs``, then ``polish_steps`` of full-batch Adam at 1e-3,
-    which settle the weights near a minimum of the training objective (OBD's extremal
-    approximation: the gradient term of δE vanishes). Masks are honoured throughout."""
+    """:func:`~minicompress.reproductions.experiment.train_near_minimum` (the extremal
+    approximation), then how close to a minimum it got: E and the gradient's norm."""
     start = time.perf_counter()
-    fit(model, loss, nn.Adam(model.parameters(), lr=lr), x, t, epochs=epochs, batch_size=64,
-        rng=seed, verbose=False)
-    if polish_steps:
-        fit(model, loss, nn.Adam(model.parameters(), lr=1e-3), x, t, epochs=polish_steps,
-            batch_size=len(x), shuffle=False, verbose=False)
-    if verbose:  # how close to a minimum: the gradient's norm
-        model.zero_grad()
-        value, _ = loss(model(x), t), model.grad_params(loss.backward())
-        norm = np.sqrt(sum(float((p.grad ** 2).sum()) for p in model.parameters()))
-        say(TAG, True, f"{label}: E {value:.4f}, gradient norm {norm:.1e} ({time.perf_counter() - start:.1f} s)")
+    norm = train_near_minimum(model, loss, x, t, epochs=epochs, polish_steps=polish_steps, seed=seed, lr=lr)
+    if verbose:
+        say(TAG, True, f"{label}: E {evaluate(model, loss, x, t)['loss']:.4f}, gradient norm {norm:.1e} "
+                       f"({time.perf_counter() - start:.1f} s)")
 
 
 def decibels(value: float) -> float:
@@ -178,7 +162,7 @@ def with_retraining(model, loss, x, t, x_test, t_test, config: Config, label: st
 def below_magnitude(rows: list[dict], net: str) -> Claim:
     """Fig. 1a: OBD's training objective ≤ magnitude's at every deletion level."""
     obd, mag = _curve(rows, "OBD"), _curve(rows, "magnitude")
-    ok = [f for f in obd if _finite(obd[f], mag.get(f)) and obd[f] <= mag[f]]
+    ok = [f for f in obd if finite(obd[f], mag.get(f)) and obd[f] <= mag[f]]
     return Claim(f"obd.{net}.below_magnitude", f"{net}: deleting by saliency raises the training objective "
                  f"no more than deleting by magnitude, at every level from {_span(obd)} (no retraining)",
                  True, bool(obd) and len(ok) == len(obd),
@@ -189,7 +173,7 @@ def below_magnitude(rows: list[dict], net: str) -> Claim:
 def random_worst(rows: list[dict], net: str) -> Claim:
     """Fig. 1a: random deletion is worse than both OBD and magnitude at every level."""
     obd, mag, rnd = _curve(rows, "OBD"), _curve(rows, "magnitude"), _curve(rows, "random")
-    ok = [f for f in rnd if _finite(rnd[f], obd.get(f), mag.get(f)) and rnd[f] > max(obd[f], mag[f])]
+    ok = [f for f in rnd if finite(rnd[f], obd.get(f), mag.get(f)) and rnd[f] > max(obd[f], mag[f])]
     return Claim(f"obd.{net}.random_worst", f"{net}: random deletion raises the training objective more "
                  f"than both OBD and magnitude deletion, at every level from {_span(rnd)}",
                  True, bool(rnd) and len(ok) == len(rnd),
@@ -203,7 +187,7 @@ def prediction_matches(rows: list[dict], net: str, upto: float = 0.3, tolerance:
     predict: the claim does not hold (and nothing is divided by zero)."""
     early = sorted((r for r in rows if r["method"] == "OBD" and r["deleted"] <= upto + 1e-9),
                    key=lambda r: r["deleted"])
-    ratios = [r["predicted_increase"] / r["actual_increase"] if _finite(r["predicted_increase"], r["actual_increase"])
+    ratios = [r["predicted_increase"] / r["actual_increase"] if finite(r["predicted_increase"], r["actual_increase"])
               and r["actual_increase"] > 0 else np.nan for r in early]
     return Claim(f"obd.{net}.prediction_matches", f"{net}: the predicted increase ½Σh_kk u_k² is within "
                  f"{tolerance:.0%} of the measured one at every level up to {upto:.0%} deleted",
@@ -253,10 +237,6 @@ def _curve(rows, method) -> dict:
     return {r["deleted"]: r["objective_db"] for r in sorted(rows, key=lambda r: r["deleted"]) if r["method"] == method}
 
 
-def _finite(*values) -> bool:
-    return all(v is not None and np.isfinite(v) for v in values)
-
-
 def _span(curve) -> str:
     return f"{min(curve):.0%} to {max(curve):.0%} deleted" if curve else "no level"
 
@@ -272,9 +252,8 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, da
     """Fig. 1a, 1b and 2 for each of ``config.nets``, one seed; writes ``obd.png`` into ``out_dir``."""
     config = config or (Config.quick() if quick else Config())
     data, out_dir, (x, y), (x_test, y_test) = load_data(TAG, config, data, out_dir, data_dir, verify)
-    x, x_test = prepare(x, x_test)
+    (x, t, _), (x_test, t_test, _) = obd_regime((x, y), (x_test, y_test), unit_variance=True)
     loss, rows = SquaredError(), []
-    t, t_test = 2 * nn.one_hot(y, 10) - 1, 2 * nn.one_hot(y_test, 10) - 1
     for kind in config.nets:
         rng = np.random.default_rng(seed)
         model = build(kind, config, rng)

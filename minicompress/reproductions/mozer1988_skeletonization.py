@@ -22,11 +22,10 @@ trained with cross-entropy; its relevance is the linear error of its softmax out
 subset. Deleting by the *signed* ρ̂ first deletes pixels with ρ̂ < 0 (each alone lowers the
 error), which together carry information: it keeps less accuracy than deleting by |ρ̂|.
 
-Quick run (after the split). The digits net had 3,000 images and 4 epochs (78%): it has the full
-run's 10,000 images and 5 of its 10 epochs (90% against 92%). Rule-plus-exception nets are
-trained first without tracking relevance (which does not change training) and tracked only if
-they converge, so 48 nets fit the budget; the multiplexer runs the headline setting without the
-random route.
+Quick run: the full run's 10,000 digits and 5 of its 10 epochs (90% against 92%);
+rule-plus-exception nets are trained first without tracking relevance (which does not change
+training) and tracked only if they converge, so 48 nets fit the budget; the multiplexer runs the
+headline setting without the random route.
 
 Exception. "Rule unit above exception unit in ≥ 90% of the nets" is a rate over ~25 nets per
 quick seed. In about 1 net of 20 the exception unit has the opposite polarity (active on the
@@ -34,9 +33,8 @@ quick seed. In about 1 net of 20 the exception unit has the opposite polarity (a
 against 3.9 for the rule unit), and ρ̂ agrees with ρ. Over quick seeds 0-9 the rule unit came
 first in 95.5% of 242 nets, but in seed 4 in 17 of 19 (89%) and in seed 5 in 21 of 26 (81%).
 
-Results: ``out/skeletonization/report.md``; the reference full run in ``minicompress/results``.
-Run ``python -m minicompress.reproductions.mozer1988_skeletonization [--quick]`` or
-``minicompress reproduce skeletonization [--quick] [--seeds 0-9] [--data ...]``.
+Results: the reference full run in ``minicompress/results``. Run ``minicompress reproduce
+skeletonization [--quick] [--seeds 0-9] [--data ...]``.
 """
 from __future__ import annotations
 

@@ -8,15 +8,13 @@ variant trains on for ``prune_epochs`` at the same rate, divided by 10 for the l
 dense (the reference of equal budget); one-shot (pruned at once, then trained on); gradual (Eq. 1
 from the phase's first step, n updates Δt apart, ending at ``prune_fraction`` of it), both to Han
 et al.'s per-layer rates for 12× (Table 2: 92%, 91%, 74% of fc1, fc2, fc3; 91.8% overall); a
-small dense MLP with as many weights as the 12× model,
-trained for the whole budget. Also a sweep (layer-wise, global, random; one shot from the final
-dense model at 2…32×, before and after ``finetune_epochs`` at lr/10) and a structured run (75% of
-the hidden units by L2 norm, fine-tuned, then surgery; both models timed on one batch in one run).
+small dense MLP with as many weights as the 12× model, trained for the whole budget. Also a
+sweep (layer-wise, global, random; one shot from the final dense model at 2…32×, before and
+after ``finetune_epochs`` at lr/10) and a structured run (75% of the hidden units by L2 norm,
+fine-tuned, then surgery; both models timed on one batch in one run).
 
 Quick dense baseline (seeds 0–9): 93.75–94.45% on synthetic digits, 95.55–96.1% on
-mnist_test_split (10,000 and 8,000 training images). The pruned models now train at the dense
-rate with a decay at the end (they were fine-tuned at a fixed low rate with no decay, and gradual
-pruning ended at two thirds of that phase).
+mnist_test_split (10,000 and 8,000 training images).
 
 Deviations: synthetic digits by default (offline); compression counts weights (biases are never
 pruned); TF-MOT keeps ties with its threshold and recomputes its masks from every weight's
@@ -42,10 +40,10 @@ from pathlib import Path
 import numpy as np
 
 from minicompress import metrics, nn, pruning
-from minicompress.models import lenet_300_100
+from minicompress.models import lenet_300_100, small_dense_hidden
 from minicompress.papers.zhu2017_magnitude import METHODS, GradualPruning, prune_weights
 from minicompress.report import Claim, Report
-from minicompress.reproductions.experiment import command_line, load_data, save_figure, say
+from minicompress.reproductions.experiment import command_line, figure, finite, load_data, save_figure, say
 from minicompress.train import evaluate, fit
 
 HAN_RATES = (0.92, 0.91, 0.74)  # Han et al. 2015, Table 2: fc1, fc2, fc3 of LeNet-300-100 (12×)
@@ -76,16 +74,6 @@ class Config:
     def quick(cls) -> "Config":
         return cls(n_train=10_000, n_test=2_000, dense_epochs=4, prune_epochs=8, decay_epochs=2,
                    frequency=25, compressions=(2, 8, 32), finetune_epochs=1, latency_repeats=10)
-
-
-def small_dense_hidden(nonzero_weights: int, ratio: float = 3.0) -> tuple[int, int]:
-    """Hidden sizes (h, h/ratio) of an MLP 784-h-h/ratio-10 with about ``nonzero_weights`` weights:
-    the largest h with 784·h + h·(h/ratio) + 10·(h/ratio) ≤ nonzero_weights."""
-    size = lambda h: 784 * h + h * max(round(h / ratio), 1) + max(round(h / ratio), 1) * 10
-    h = 1
-    while size(h + 1) <= nonzero_weights:
-        h += 1
-    return h, max(round(h / ratio), 1)
 
 
 def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, out_dir=None,
@@ -188,10 +176,6 @@ def _at(rows, experiment: str, method: str, compression=None) -> dict:
                 and compression in (None, r["compression"]))
 
 
-def _finite(*values) -> bool:
-    return all(isinstance(v, (int, float, np.number)) and np.isfinite(v) for v in values)
-
-
 def claims(rows: list[dict], cfg: Config) -> list[Claim]:
     """Every claim of this reproduction, decided on the rows of one seed."""
     return [gradual_beats_one_shot(rows), sparse_within_dense(rows), large_sparse_beats_small_dense(rows),
@@ -202,7 +186,7 @@ def gradual_beats_one_shot(rows) -> Claim:
     g, o = (_at(rows, "schedule", m)["accuracy"] for m in ("gradual", "one_shot"))
     return Claim("magnitude.lenet.gradual_beats_one_shot",
                  "gradual pruning (Eq. 1) to 12x is at least as accurate as one-shot pruning to 12x with "
-                 "the same training budget", True, _finite(g, o) and g >= o,
+                 "the same training budget", True, finite(g, o) and g >= o,
                  f"gradual {g:.2f}%, one-shot {o:.2f}% ({g - o:+.2f} points)",
                  "Zhu & Gupta 2017, Sec. 3: prune gradually while training goes on")
 
@@ -212,7 +196,7 @@ def sparse_within_dense(rows, points: float = 0.3) -> Claim:
     gap = d - g["accuracy"]
     return Claim("magnitude.lenet.12x_within_dense",
                  f"LeNet-300-100 pruned 12x (Han et al.'s per-layer rates, gradual) ends within {points} "
-                 f"points of the dense model's test error, same budget", True, _finite(gap) and gap <= points,
+                 f"points of the dense model's test error, same budget", True, finite(gap) and gap <= points,
                  f"dense {d:.2f}%, 12x {g['accuracy']:.2f}% ({g['compression']:.1f}x): {gap:+.2f} points",
                  "Han et al. 2015, Table 1: 12x, error 1.64% -> 1.59%")
 
@@ -222,7 +206,7 @@ def large_sparse_beats_small_dense(rows) -> Claim:
     return Claim("magnitude.lenet.large_sparse_beats_small_dense",
                  "the 12x sparse model is at least as accurate as a small dense model with as many "
                  "weights, trained for the same budget", True,
-                 _finite(g["accuracy"], s["accuracy"]) and g["accuracy"] >= s["accuracy"],
+                 finite(g["accuracy"], s["accuracy"]) and g["accuracy"] >= s["accuracy"],
                  f"sparse {g['accuracy']:.2f}% ({g['weights']} nonzero weights), small dense {s['hidden']} "
                  f"{s['accuracy']:.2f}% ({s['weights']} weights)",
                  "Zhu & Gupta 2017, Sec. 4: large-sparse beats small-dense at equal nonzeros")
@@ -231,8 +215,8 @@ def large_sparse_beats_small_dense(rows) -> Claim:
 def global_beats_random(rows, cfg) -> Claim:
     gaps = [(_at(rows, "sweep", "global", float(c))[k] - _at(rows, "sweep", "random", float(c))[k], c)
             for c in cfg.compressions for k in ("accuracy", "finetuned")]
-    ok = [_finite(g) and g >= 0 for g, _ in gaps]
-    worst = min(gaps, key=lambda t: t[0] if _finite(t[0]) else -np.inf)
+    ok = [finite(g) and g >= 0 for g, _ in gaps]
+    worst = min(gaps, key=lambda t: t[0] if finite(t[0]) else -np.inf)
     return Claim("magnitude.lenet.global_beats_random",
                  "global magnitude pruning is at least as accurate as random pruning at every "
                  "compression, before and after fine-tuning", False, all(ok),
@@ -245,7 +229,7 @@ def finetuning_recovers(rows, cfg) -> Claim:
     r = _at(rows, "sweep", "global", float(hi))
     return Claim("magnitude.lenet.finetuning_recovers",
                  f"fine-tuning recovers accuracy after one-shot global pruning at {hi}x", False,
-                 _finite(r["accuracy"], r["finetuned"]) and r["finetuned"] > r["accuracy"],
+                 finite(r["accuracy"], r["finetuned"]) and r["finetuned"] > r["accuracy"],
                  f"{r['accuracy']:.2f}% -> {r['finetuned']:.2f}%",
                  "Han et al. 2015: retraining after pruning is what keeps the accuracy")
 
@@ -256,15 +240,14 @@ def surgery_is_faster(rows, cfg) -> Claim:
     return Claim("magnitude.lenet.surgery_is_faster",
                  "after surgery the structured-pruned model keeps its outputs (max difference < 1e-4) "
                  "and runs faster than the masked model", False,
-                 _finite(speed, diff) and speed > 1 and diff < 1e-4,
+                 finite(speed, diff) and speed > 1 and diff < 1e-4,
                  f"measured {speed:.2f}x faster (FLOPs ratio {r['flops_ratio']:.2f}x, batch "
                  f"{cfg.latency_batch}); max |difference| {diff:.1e}",
                  "a mask alone saves no time (Blalock et al. 2020: report measured speedups)")
 
 
 def _figure(rows: list[dict], schedule: GradualPruning, cfg: Config, path: Path) -> Path:
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(10, 4), layout="constrained")
+    fig = figure(10, 4)
     ax, ax2 = fig.subplots(1, 2)
     cs = np.array(cfg.compressions, float)
     for method, colour in zip(METHODS, ("C0", "C1", "C2")):

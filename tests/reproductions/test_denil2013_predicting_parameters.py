@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from minicompress import metrics
-from minicompress.models import mlp
+from minicompress.models import equal_count_width, mlp
 from minicompress.reproductions import denil2013_predicting_parameters as denil
 
 
@@ -22,10 +22,10 @@ def test_reproduce_checks_its_config_before_training(tmp_path):
 def test_equal_count_width_is_the_widest_within_budget():
     count = lambda h: metrics.count_params(mlp((784, h, 500, 10), rng=0))  # noqa: E731
     budget = count(500) - 784 * 500 + 500 * 78  # the factorized net at 10%
-    h = denil.equal_count_width(budget)
+    h = equal_count_width(budget)
     assert count(h) <= budget < count(h + 1)
     with pytest.raises(ValueError, match="below the smallest MLP 784-1-500-10"):
-        denil.equal_count_width(100)
+        equal_count_width(100)
 
 
 @pytest.mark.parametrize("data, seed", [

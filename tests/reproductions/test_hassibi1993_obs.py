@@ -1,37 +1,11 @@
-"""The OBS reproduction: its data, its claim functions on hand-made rows, and the quick run."""
+"""The OBS reproduction: its claim functions on hand-made rows, and the quick run (its MONK data:
+tests/datasets/test_toy.py; flat weights: tests/pruning/test_masks.py)."""
 import numpy as np
 import pytest
 
 from minicompress.reproductions import hassibi1993_obs as rep
 
 NAN = float("nan")
-
-
-# ----- MONK's problems from their rules ---------------------------------------------------------------
-@pytest.mark.parametrize("problem", [1, 2, 3])
-def test_monk_data_follow_the_rules(problem):
-    x, y, x_test, y_test = rep.monk_data(problem, np.random.default_rng(0))
-    assert x_test.shape == (432, 17) and len(x) == rep.MONK_TRAIN[problem]
-    assert np.all(x_test.sum(axis=1) == 6) and len({tuple(r) for r in x_test}) == 432  # one-hot, all patterns
-    starts = np.cumsum((0,) + rep.MONK_SIZES[:-1])
-    a = np.stack([x_test[:, s:s + k].argmax(axis=1) + 1 for s, k in zip(starts, rep.MONK_SIZES)], axis=1)
-    for row, label in zip(a, y_test):  # the rules, written out one pattern at a time
-        a1, a2, a3, a4, a5, a6 = row
-        expected = {1: a1 == a2 or a5 == 1, 2: sum(v == 1 for v in row) == 2,
-                    3: (a5 == 3 and a4 == 1) or (a5 != 4 and a2 != 3)}[problem]
-        assert label == expected
-    index = {tuple(r): i for i, r in enumerate(x_test)}
-    flipped = sum(y[j] != y_test[index[tuple(r)]] for j, r in enumerate(x))
-    assert flipped == (round(0.05 * len(x)) if problem == 3 else 0)
-
-
-def test_with_weights_masks_and_copies():
-    net = rep.sigmoid_mlp((2, 2, 1), rng=0)
-    w = rep.flat(net) + 1.0
-    copy_ = rep.with_weights(net, w, [0, 4])
-    assert np.all(rep.flat(net) == w - 1.0)  # the original is untouched
-    first, bias = copy_.parameters()[:2]
-    assert first.mask.ravel().tolist() == [0, 1, 1, 1] and bias.mask.tolist() == [0, 1]
 
 
 # ----- claim functions on hand-made rows -------------------------------------------------------------

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from minicompress import metrics, pruning
-from minicompress.models import lenet_300_100
+from minicompress.models import lenet_300_100, small_dense_hidden
 from minicompress.papers.zhu2017_magnitude import prune_weights
 from minicompress.reproductions import experiment
 from minicompress.reproductions import zhu2017_magnitude as magnitude
@@ -89,7 +89,7 @@ def test_surgery_claim_needs_equal_outputs_and_a_speedup():
 
 
 def test_small_dense_has_at_most_the_given_weights_and_is_the_largest_such():
-    h1, h2 = magnitude.small_dense_hidden(26_620)
+    h1, h2 = small_dense_hidden(26_620)
     weights = 784 * h1 + h1 * h2 + h2 * 10
     assert (h1, h2) == (33, 11) and weights <= 26_620
     assert metrics.count_params(pruning.weights(lenet_300_100(rng=0, hidden=(h1, h2)))) == weights
