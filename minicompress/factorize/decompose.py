@@ -11,13 +11,20 @@ CP (Lebedev et al. 2015): K(t, s, y, x) ≈ Σ_r λ_r K_t(t, r) K_s(s, r) K_y(y,
 
     conv(K) = 1×1 conv (s → R, K_sᵀ) → depthwise kh×1 conv (R groups, K_y; vertical stride and
               padding) → depthwise 1×kw conv (K_x; horizontal stride and padding) → 1×1 conv
-              (R → t, λ K_t, the original bias).
+              (R → t, K_t, the original bias),
 
-Both are exact when the decomposition is: the 1×1 convs have no bias, so the zero padding of the
+each factor's column r scaled by λ_r^(1/4), so that no layer of the chain starts much larger
+than another (the gradients of a product are inversely proportional to its factors' scales).
+
+SVD of the im2col matrix (the channel-only baseline): W_mat = K.reshape(t, s·kh·kw) ≈ L Rᵀ at
+rank R, so conv(K) = kh×kw conv (s → R, weight Rᵀ; the original stride and padding) → 1×1 conv
+(R → t, weight L, the original bias): the spatial filter is not factored, only the channels.
+
+All three are exact when the decomposition is: the 1×1 convs have no bias, so the zero padding of the
 input stays zero through them, and a separable kh×1 then 1×kw convolution on zero-padded rows and
 columns equals the kh×kw one on the zero-padded image. The new layers are spliced into a copy of
 the model's (flat) Sequential, so it trains, prunes and saves like any other; the layers after
-``index`` move up by 2 (Tucker-2) or 3 (CP).
+``index`` move up by 2 (Tucker-2), 3 (CP) or 1 (SVD).
 """
 from __future__ import annotations
 
@@ -29,8 +36,9 @@ import numpy as np
 from minicompress import nn
 from minicompress.factorize.tensors import cp, tucker, unfold
 from minicompress.factorize.evbmf import vbmf_rank
+from minicompress.factorize.svd import truncated_svd
 
-METHODS = ("tucker2", "cp")
+METHODS = ("tucker2", "cp", "svd")
 
 
 def vbmf_ranks(weight: np.ndarray) -> tuple[int, int]:
@@ -49,8 +57,9 @@ def decompose(model: nn.Sequential, index: int, method: str = "tucker2", ranks=N
     model : Sequential
         Flat (no nested Sequential); ``model[index]`` a Conv2d with groups=1.
     index : int
-    method : "tucker2" or "cp"
-    ranks : (R_t, R_s) for Tucker-2 (None: :func:`vbmf_ranks`), or an int R for CP (required)
+    method : "tucker2", "cp" or "svd"
+    ranks : (R_t, R_s) for Tucker-2 (None: :func:`vbmf_ranks`), or an int R for CP and SVD
+        (required)
     n_iter : int, optional
         HOOI sweeps after the HOSVD (Tucker-2, default 10) or ALS sweeps (CP, default 300).
     rng : np.random.Generator, int or None
@@ -73,10 +82,12 @@ def decompose(model: nn.Sequential, index: int, method: str = "tucker2", ranks=N
         raise ValueError(f"decompose: method must be one of {METHODS}, got {method!r}")
     if method == "tucker2":
         new = _tucker2_layers(conv, ranks, 10 if n_iter is None else n_iter)
-    else:
-        if ranks is None:
-            raise ValueError("decompose: method='cp' needs ranks=R (an int)")
+    elif ranks is None:
+        raise ValueError(f"decompose: method={method!r} needs ranks=R (an int)")
+    elif method == "cp":
         new = _cp_layers(conv, ranks, 300 if n_iter is None else n_iter, rng)
+    else:
+        new = _svd_layers(conv, ranks)
     layers = copy.deepcopy(model.clear()).layers
     return nn.Sequential(*layers[:index], *new, *layers[index + 1:])
 
@@ -106,7 +117,8 @@ def _tucker2_layers(conv: nn.Conv2d, ranks, n_iter: int) -> list:
 
 def _cp_layers(conv: nn.Conv2d, rank, n_iter: int, rng) -> list:
     w = conv.weight.value()
-    weights, (k_t, k_s, k_y, k_x) = cp(w, rank, n_iter=n_iter, rng=rng)
+    weights, factors = cp(w, rank, n_iter=n_iter, rng=rng)
+    k_t, k_s, k_y, k_x = (A * weights ** 0.25 for A in factors)  # λ shared: balanced scales
     (kh, kw), (sh, sw), (ph, pw) = conv.kernel_size, conv.stride, conv.padding
     bias, dtype = None if conv.bias is None else conv.bias.value(), w.dtype
     return [_conv(conv.in_channels, rank, 1, k_s.T.astype(dtype)),
@@ -114,4 +126,17 @@ def _cp_layers(conv: nn.Conv2d, rank, n_iter: int, rng) -> list:
                   groups=rank),
             _conv(rank, rank, (1, kw), k_x.T.astype(dtype), stride=(1, sw), padding=(0, pw),
                   groups=rank),
-            _conv(rank, conv.out_channels, 1, (k_t * weights).astype(dtype), bias=bias)]
+            _conv(rank, conv.out_channels, 1, k_t.astype(dtype), bias=bias)]
+
+
+def _svd_layers(conv: nn.Conv2d, rank) -> list:
+    w = conv.weight.value()
+    t, s = conv.out_channels, conv.in_channels
+    upper = min(t, w[0].size)
+    if not isinstance(rank, numbers.Integral) or isinstance(rank, bool) or not 1 <= rank <= upper:
+        raise ValueError(f"decompose: the SVD rank must be an int in [1, {upper}], got {rank!r}")
+    left, right, _ = truncated_svd(w.reshape(t, -1).astype(np.float64), int(rank))
+    bias, dtype = None if conv.bias is None else conv.bias.value(), w.dtype
+    return [_conv(s, rank, conv.kernel_size, right.T.astype(dtype), stride=conv.stride,
+                  padding=conv.padding),
+            _conv(rank, t, 1, left.astype(dtype), bias=bias)]

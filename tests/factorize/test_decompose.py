@@ -46,6 +46,20 @@ def test_cp_at_the_kernels_rank_keeps_the_outputs(stride, padding, rng):
     np.testing.assert_allclose(new(x), model(x), rtol=1e-8, atol=1e-8)
 
 
+@pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1)])
+def test_full_rank_svd_of_the_im2col_matrix_keeps_the_outputs(stride, padding, rng):
+    conv = nn.Conv2d(3, 5, 3, stride, padding, rng=rng, dtype=np.float64)
+    model = nn.Sequential(conv, nn.Tanh())
+    x = rng.standard_normal((2, 3, 6, 6))
+    new = fz.decompose(model, 0, "svd", ranks=5)
+    assert [m.kernel_size for m in new.layers[:2]] == [(3, 3), (1, 1)]
+    np.testing.assert_allclose(new(x), model(x), rtol=1e-10, atol=1e-12)
+    low = fz.decompose(model, 0, "svd", ranks=2)  # the best rank-2 W_mat (Eckart-Young)
+    left, right, _ = fz.truncated_svd(conv.weight.data.reshape(5, -1), 2)
+    np.testing.assert_allclose(low[1].weight.data.reshape(5, 2) @ low[0].weight.data.reshape(2, -1),
+                               left @ right.T, atol=1e-12)
+
+
 def test_macs_of_the_decomposed_layers():
     """Tucker-2: s·R_s + R_s·R_t·kh·kw + R_t·t per output pixel; CP: R·(s + kh + kw + t)."""
     model = models.lenet5(rng=0)
@@ -96,6 +110,10 @@ def test_bad_arguments_give_clear_errors(rng):
     with pytest.raises(ValueError, match="needs ranks=R"):
         fz.decompose(model, 3, "cp")
     with pytest.raises(ValueError, match="method must be one of"):
+        fz.decompose(model, 3, "tt")
+    with pytest.raises(ValueError, match=r"SVD rank must be an int in \[1, 50\], got 51"):
+        fz.decompose(model, 3, "svd", ranks=51)
+    with pytest.raises(ValueError, match="needs ranks=R"):
         fz.decompose(model, 3, "svd")
     with pytest.raises(TypeError, match="layer 1 must be a Conv2d"):
         fz.decompose(model, 1)
