@@ -30,6 +30,7 @@ REPRODUCTIONS = (
     Entry("gupta", "Quantization", "Gupta et al. 2015", "gupta2015_limited_precision"),
     Entry("bfloat16", "Quantization", "Kalamkar et al. 2019 (bfloat16)", "kalamkar2019_bfloat16"),
     Entry("denil", "Low-rank factorization", "Denil et al. 2013", "denil2013_predicting_parameters"),
+    Entry("tucker", "Beyond the survey: tensor decomposition", "Kim et al. 2016 (Tucker-2, VBMF) + Lebedev et al. 2015 (CP)", "kim2016_tucker"),
 )
 
 
