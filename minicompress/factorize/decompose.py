@@ -49,7 +49,7 @@ def vbmf_ranks(weight: np.ndarray) -> tuple[int, int]:
 
 
 def decompose(model: nn.Sequential, index: int, method: str = "tucker2", ranks=None, *,
-              n_iter: int | None = None, rng=0) -> nn.Sequential:
+              n_iter: int | None = None, rng=0, ridge: float = 0.0) -> nn.Sequential:
     """A copy of ``model`` with its Conv2d at ``index`` replaced by smaller convolutions.
 
     Parameters
@@ -64,6 +64,8 @@ def decompose(model: nn.Sequential, index: int, method: str = "tucker2", ranks=N
         HOOI sweeps after the HOSVD (Tucker-2, default 10) or ALS sweeps (CP, default 300).
     rng : np.random.Generator, int or None
         For the ALS initialization (CP; see :func:`~minicompress.factorize.tensors.cp`).
+    ridge : float
+        CP only: Tikhonov regularization of ALS against degenerate factors (see ``cp``).
 
     Returns
     -------
@@ -85,7 +87,7 @@ def decompose(model: nn.Sequential, index: int, method: str = "tucker2", ranks=N
     elif ranks is None:
         raise ValueError(f"decompose: method={method!r} needs ranks=R (an int)")
     elif method == "cp":
-        new = _cp_layers(conv, ranks, 300 if n_iter is None else n_iter, rng)
+        new = _cp_layers(conv, ranks, 300 if n_iter is None else n_iter, rng, ridge)
     else:
         new = _svd_layers(conv, ranks)
     layers = copy.deepcopy(model.clear()).layers
@@ -115,9 +117,9 @@ def _tucker2_layers(conv: nn.Conv2d, ranks, n_iter: int) -> list:
             _conv(r_t, conv.out_channels, 1, u_t.astype(dtype), bias=bias)]
 
 
-def _cp_layers(conv: nn.Conv2d, rank, n_iter: int, rng) -> list:
+def _cp_layers(conv: nn.Conv2d, rank, n_iter: int, rng, ridge: float) -> list:
     w = conv.weight.value()
-    weights, factors = cp(w, rank, n_iter=n_iter, rng=rng)
+    weights, factors = cp(w, rank, n_iter=n_iter, rng=rng, ridge=ridge)
     k_t, k_s, k_y, k_x = (A * weights ** 0.25 for A in factors)  # λ shared: balanced scales
     (kh, kw), (sh, sw), (ph, pw) = conv.kernel_size, conv.stride, conv.padding
     bias, dtype = None if conv.bias is None else conv.bias.value(), w.dtype

@@ -135,7 +135,7 @@ def tucker(tensor, ranks, *, modes=None, n_iter: int = 0):
 
 
 def cp(tensor, rank: int, *, n_iter: int = 200, rng=None, tol: float = 1e-12,
-       init: str = "svd", return_errors: bool = False):
+       init: str = "svd", ridge: float = 0.0, return_errors: bool = False):
     """CP decomposition by alternating least squares.
 
     Initialization (``init="svd"``): A_k = the leading R left singular vectors of X_(k), and where
@@ -144,6 +144,12 @@ def cp(tensor, rank: int, *, n_iter: int = 200, rng=None, tol: float = 1e-12,
     (so the error never increases), then moves the column norms into the weights λ. Stopping
     rule: after ``n_iter`` sweeps, or as soon as a sweep lowers the relative error
     ‖X − X̂‖_F / ‖X‖_F by less than ``tol``.
+
+    ``ridge`` = μ > 0 solves A_k = X_(k) K_k (∗_{j≠k} A_jᵀA_j + μI)⁻¹ instead (Tikhonov-regularized
+    ALS, Navasca, De Lathauwer & Kindermann 2008): with the other factors at unit-norm columns it
+    penalizes μ Σ_r λ_r², which keeps ALS away from *degenerate* solutions — pairs of huge
+    components that nearly cancel (Σ λ_r² ≫ ‖X‖²), which plain ALS drifts into on noisy tensors
+    and which make the factors useless to fine-tune. The error is then no longer monotone.
 
     Parameters
     ----------
@@ -154,6 +160,7 @@ def cp(tensor, rank: int, *, n_iter: int = 200, rng=None, tol: float = 1e-12,
     rng : np.random.Generator, int or None
     tol : float ≥ 0
     init : "svd" or "random"
+    ridge : float ≥ 0
     return_errors : bool
         Also return the relative error after each sweep.
 
@@ -167,6 +174,8 @@ def cp(tensor, rank: int, *, n_iter: int = 200, rng=None, tol: float = 1e-12,
     rank = _rank(rank, x.size // max(x.shape), "cp", f"rank (tensor of shape {x.shape})")
     if not isinstance(n_iter, numbers.Integral) or n_iter < 1:
         raise ValueError(f"cp: n_iter must be an int >= 1, got {n_iter!r}")
+    if not (isinstance(ridge, (int, float)) and 0 <= ridge < np.inf):
+        raise ValueError(f"cp: ridge must be a finite number >= 0, got {ridge!r}")
     if init not in ("svd", "random"):
         raise ValueError(f"cp: init must be 'svd' or 'random', got {init!r}")
     rng, norm = as_rng(rng), np.linalg.norm(x)
@@ -184,7 +193,7 @@ def cp(tensor, rank: int, *, n_iter: int = 200, rng=None, tol: float = 1e-12,
             gram = np.ones((rank, rank))
             for A in others:
                 gram *= A.T @ A
-            factors[k] = unfold(x, k) @ khatri_rao(others) @ np.linalg.pinv(gram)
+            factors[k] = unfold(x, k) @ khatri_rao(others) @ np.linalg.pinv(gram + ridge * np.eye(rank))
         weights = np.prod([np.linalg.norm(A, axis=0) for A in factors], axis=0)
         factors = [A / np.where(n == 0, 1, n) for A, n in
                    ((A, np.linalg.norm(A, axis=0)) for A in factors)]

@@ -140,3 +140,17 @@ def test_bad_ranks_and_inputs_give_clear_errors(rng):
         fz.tucker(bad, 1)
     with pytest.raises(ValueError, match="at least 2"):
         fz.cp(np.ones(3), 1)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_ridge_keeps_als_away_from_degenerate_components(seed):
+    """Plain ALS on noise at rank 10 drifts into huge cancelling components (Σλ² ≫ ‖X‖²); a
+    Tikhonov term μ = 0.01 keeps Σλ² within a few ‖X‖² at a similar error (within 0.05)."""
+    x = np.random.default_rng(seed).standard_normal((8, 7, 6))
+    norm2 = np.linalg.norm(x) ** 2
+    plain = fz.cp(x, 10, n_iter=300, rng=0, return_errors=True)
+    ridge = fz.cp(x, 10, n_iter=300, rng=0, ridge=0.01, return_errors=True)
+    assert np.sum(ridge[0] ** 2) / norm2 < 4 < np.sum(plain[0] ** 2) / norm2
+    assert abs(ridge[2][-1] - plain[2][-1]) < 0.05
+    with pytest.raises(ValueError, match="ridge must be a finite number >= 0"):
+        fz.cp(x, 2, ridge=-1.0)

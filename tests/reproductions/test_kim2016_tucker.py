@@ -55,11 +55,13 @@ def test_measured_speedup_claim():
 
 
 def test_cp_finetuning_claims():
-    """Both are judged at the sweep's smallest ranks (scale 0.5 here), not at the VBMF ranks."""
+    """Both are judged at Lebedev's point (scale 0.5 here: the smallest reduction ≥ 8.5× among
+    fine-tuned CP rows), not at the VBMF ranks."""
     assert kt.claim_cp_finetuning_recovers(rows(control=2.0, small_cp=(4.0, 3.0))).holds
     assert not kt.claim_cp_finetuning_recovers(rows(control=2.0, small_cp=(4.0, 3.01))).holds
     assert not kt.claim_cp_finetuning_recovers(rows(control=2.0, small_cp=(2.5, 2.5))).holds
     assert not kt.claim_cp_finetuning_recovers(rows(small_reduction=8.4)).holds
+    assert kt.claim_cp_finetuning_recovers(rows(small_reduction=8.5)).holds
     assert kt.claim_cp_finetuning_recovers(rows(cp=(NAN, NAN))).holds  # scale 1 is not used
     assert not kt.claim_cp_finetuning_recovers(rows(small_cp=(NAN, 2.0))).holds
     assert kt.claim_cp_finetuning_recovers(rows(control=0.0, small_cp=(0.5, 0.0))).holds
@@ -80,6 +82,17 @@ def test_channel_svd_contrast():
     assert not kt.claim_tucker_beats_channel_svd(rows()[:1]).holds
 
 
+def test_lebedev_point_is_the_smallest_reduction_at_least_8_5():
+    r = rows(small_reduction=9.0)  # scale 0.5 at 9×, scale 1 at 6×, scale 2 at 2×
+    assert kt.lebedev_point(r) == 0.5
+    r.append(dict(method="cp", scale=0.25, macs_reduction=30.0, finetuned=NAN))
+    assert kt.lebedev_point(r) == 0.5
+    r.append(dict(method="cp", scale=0.6, macs_reduction=8.6, finetuned=NAN))
+    assert kt.lebedev_point(r) == 0.6 and kt.lebedev_point(r, finetuned=True) == 0.5
+    assert np.isnan(kt.lebedev_point(rows(small_reduction=8.0)))
+    assert np.isnan(kt.lebedev_point([]))
+
+
 def test_equal_macs_rank():
     assert kt.equal_macs_rank(100, 1000, 50) == 10
     assert kt.equal_macs_rank(100, 999, 50) == 9
@@ -89,11 +102,11 @@ def test_equal_macs_rank():
 
 
 def test_a_tiny_run_reports_every_method_and_claim(tmp_path):
-    cfg = kt.Config(n_train=400, n_test=200, epochs=1, decay_last=0, rank_scales=(0.5, 1.0), cp_iter=20,
+    cfg = kt.Config(n_train=400, n_test=200, epochs=1, decay_last=0, rank_scales=(0.25, 1.0), cp_iter=20,
                     hooi_iter=1, latency_batch=8, latency_repeats=1, latency_rounds=1)
     report = kt.reproduce(config=cfg, out_dir=tmp_path, verbose=False)
     assert [(r["method"], r["scale"]) for r in report.rows[1:]] == [
-        (m, scale) for scale in (0.5, 1.0) for m in ("tucker2", "cp", "svd")]
+        (m, scale) for scale in (0.25, 1.0) for m in ("tucker2", "cp", "svd")]
     assert {c.key for c in report.claims} == {c.key for c in kt.claims([])}
     assert report.figures[0].read_bytes()[:4] == b"\x89PNG"
     at_vbmf = [report.rows[0], *report.rows[4:]]
