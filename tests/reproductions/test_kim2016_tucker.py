@@ -52,6 +52,7 @@ def test_measured_speedup_claim():
     assert not kt.claim_tucker_measured_speedup(rows(ms=(0.0, 0.0))).holds
     assert not kt.claim_tucker_measured_speedup(rows(ms=(NAN, 1))).holds
     assert not kt.claim_tucker_measured_speedup(rows(ms=(-1.0, 1.0))).holds
+    assert not kt.claim_tucker_measured_speedup(rows(ms=(-10.0, -5.0))).holds  # ratio 2, not a time
 
 
 def test_cp_finetuning_claims():
