@@ -6,24 +6,35 @@ What is reproduced: LeNet-5 is trained; its conv2 (20 → 50 channels, 5×5) is 
 Tucker-2 at the ranks VBMF finds in the kernel's two channel unfoldings, and at a sweep of
 multiples of them; at every point CP and the truncated SVD of the im2col matrix (channel-only
 factorization) are fitted at equal conv2 MACs (the largest rank not above Tucker-2's MACs). For
-each: the kernel's relative reconstruction error, conv2's MACs, the test error before and (at
-the VBMF ranks) after one epoch of fine-tuning the whole network, and the measured latency of
-conv2 and of the whole network (``metrics.latencies``, interleaved rounds, medians).
+each: the kernel's relative reconstruction error, conv2's MACs, the test error before and after
+one epoch of fine-tuning the whole network (at the VBMF ranks; Tucker-2 and CP also at the swept
+rank closest to Lebedev et al.'s 8.5× speedup), and the measured latency of conv2 and of the
+whole network (``metrics.latencies``, interleaved rounds, medians).
 Headline claims (Kim et al.): Tucker-2 at the VBMF ranks, fine-tuned one epoch, is within 0.5
 points of the original with ≥ 2× fewer conv2 MACs, and measurably faster. (Lebedev et al.): the
 un-fine-tuned CP network loses accuracy that fine-tuning recovers (to within 1 point of the
-original), and CP at equal MACs needs fine-tuning more than Tucker-2. Contrast: the channel-only
-SVD at equal MACs is worse than Tucker-2 after fine-tuning.
+original), and (the issue's reading) CP at equal MACs needs fine-tuning more than Tucker-2.
+Contrast: the channel-only SVD at equal MACs is worse than Tucker-2 after fine-tuning.
 
-The reference for "the original" after fine-tuning is the original network given the same extra
-epoch at the fine-tuning rate (the "control"), so that extra training cannot pass for a
-compression that costs nothing; the test error of the original before it is reported as well.
+"The original" after fine-tuning is the original network given the same extra epoch at the
+fine-tuning rate (the "control"), so that extra training cannot pass for a free compression.
+
+What did not reproduce, and why (results files: ``minicompress results``). Lebedev et al.'s two
+claims are mostly not met here: on LeNet-5's conv2, CP at the MACs of Tucker-2 loses little
+accuracy *before* fine-tuning (≈ 0.3–1 point at 11× fewer MACs; a trained 20×50×5×5 kernel is
+mostly the noise of its initialization — relative reconstruction errors are ≈ 0.6 for every
+method — and what the network uses survives), so one epoch has little to recover, and
+Tucker-2, whose channel ranks are smaller at equal MACs, loses and recovers more than CP. Tried:
+fine-tuning rates 0.002 and 0.005; plain ALS, whose fits of the noisy kernel are *degenerate*
+(Σ λ_r² ≈ 115 ‖K‖² at rank 11 after 300 sweeps: huge components that cancel) and whose networks
+fine-tuning made worse (2.6% → 5.0%) or diverged (5.6% → 51%) — hence Tikhonov-regularized ALS
+(``ridge=0.01``, same reconstruction error, Σ λ² ≈ 1.7 ‖K‖²), with which fine-tuning is stable.
 
 Deviations: LeNet-5 on (synthetic) digits, where the papers decomposed AlexNet, VGG-S, GoogLeNet
-(Kim) and a character CNN and AlexNet (Lebedev); CP fitted by ALS (:func:`factorize.cp`), not by
-non-linear least squares; conv1 is not decomposed (one input channel: Tucker-2 and CP would only
-factor its 20 filters, and it holds 12% of the conv MACs); latency measured on this CPU with
-NumPy, not on a phone; one seed per run (the CLI's ``--seeds`` runs several).
+(Kim) and a character CNN and AlexNet (Lebedev); CP fitted by regularized ALS, not by non-linear
+least squares; conv1 is not decomposed (one input channel: Tucker-2 and CP would only factor its
+20 filters, and it holds 12% of the conv MACs); latency measured on this CPU with NumPy (the
+depthwise convs of CP are not faster here), not on a phone; one seed per run (``--seeds``).
 
 Run: ``minicompress reproduce tucker [--quick] [--seed 0] [--data mnist_test_split --data-dir DIR]``
 (or ``python -m minicompress.reproductions.kim2016_tucker``).
@@ -46,6 +57,8 @@ from minicompress.reproductions.experiment import (command_line, figure, load_da
 from minicompress.train import evaluate
 
 METHODS = ("tucker2", "cp", "svd")
+LEBEDEV_SPEEDUP = 8.5  # the character CNN's speedup for 1% accuracy lost
+TIE = 1e-9  # errors are image counts in percent: a gap of exactly 0.5 is 0.5, not 0.5000001
 SPAN = {"tucker2": 3, "cp": 4, "svd": 2}  # layers that replace conv2
 
 
@@ -218,7 +231,7 @@ def claim_tucker_within_half_point(rows) -> Claim:
     return Claim("kim.lenet5.tucker_vbmf_within_half_point",
                  "Tucker-2 at the VBMF ranks, fine-tuned one epoch: test error within 0.5 points of "
                  "the original given the same epoch (gap ≤ 0.5) with conv2 MACs reduced ≥ 2×", True,
-                 _finite(gap, reduction) and gap <= 0.5 and reduction >= 2,
+                 _finite(gap, reduction) and gap <= 0.5 + TIE and reduction >= 2,
                  f"Tucker-2 {ours:.2f}% vs original {control:.2f}% ({gap:+.2f} points); conv2 "
                  f"MACs ÷{reduction:.1f}",
                  "Kim et al. 2016: AlexNet, VGG-S, GoogLeNet 2.7–5.5× smaller, 1.8–4× faster, "
@@ -241,7 +254,6 @@ def claim_tucker_measured_speedup(rows) -> Claim:
                  "Kim et al. 2016: 1.8–4× faster whole networks on a smartphone (Samsung Galaxy S6)")
 
 
-LEBEDEV_SPEEDUP = 8.5  # the character CNN's speedup for 1% accuracy lost
 
 
 def lebedev_point(rows, finetuned: bool = False) -> float:
@@ -254,22 +266,37 @@ def lebedev_point(rows, finetuned: bool = False) -> float:
     return min(candidates)[1] if candidates else np.nan
 
 
-def claim_cp_finetuning_recovers(rows) -> Claim:
+def _cp_at_lebedev_point(rows):
     scale = lebedev_point(rows, finetuned=True)
-    control = _get(rows, "original", "finetuned")
-    before, after = _get(rows, "cp", "error", scale), _get(rows, "cp", "finetuned", scale)
-    reduction = _get(rows, "cp", "macs_reduction", scale)
-    return Claim("lebedev.lenet5.cp_finetuning_recovers",
-                 "CP at the swept rank closest to Lebedev's speedup (the smallest conv2 MACs "
-                 "reduction ≥ 8.5×): fine-tuning lowers its test error, to within 1 point of the original given the same "
-                 "epoch (after < before, after − original ≤ 1)", True,
-                 _finite(control, before, after, reduction) and reduction >= LEBEDEV_SPEEDUP
-                 and after < before
-                 and after - control <= 1.0,
-                 f"CP (MACs ÷{reduction:.1f}) {before:.2f}% before, {after:.2f}% after fine-tuning; "
-                 f"original {control:.2f}%",
-                 "Lebedev et al. 2015: 8.5× faster character CNN for 1% accuracy lost after "
+    return (_get(rows, "original", "finetuned"), _get(rows, "cp", "error", scale),
+            _get(rows, "cp", "finetuned", scale), _get(rows, "cp", "macs_reduction", scale))
+
+
+LEBEDEV_PAPER = ("Lebedev et al. 2015: 8.5× faster character CNN for 1% accuracy lost after "
                  "fine-tuning; much more lost without it")
+
+
+def claim_cp_within_one_point(rows) -> Claim:
+    control, before, after, reduction = _cp_at_lebedev_point(rows)
+    return Claim("lebedev.lenet5.cp_within_one_point",
+                 "CP at the swept rank closest to Lebedev's speedup (the smallest conv2 MACs "
+                 "reduction ≥ 8.5×), fine-tuned one epoch: within 1 point of the original given the "
+                 "same epoch (after − original ≤ 1)", True,
+                 _finite(control, after, reduction) and reduction >= LEBEDEV_SPEEDUP
+                 and after - control <= 1.0 + TIE,
+                 f"CP (MACs ÷{reduction:.1f}) {after:.2f}% after fine-tuning; original "
+                 f"{control:.2f}% ({after - control:+.2f} points)", LEBEDEV_PAPER)
+
+
+def claim_cp_finetuning_recovers(rows) -> Claim:
+    control, before, after, reduction = _cp_at_lebedev_point(rows)
+    return Claim("lebedev.lenet5.cp_finetuning_recovers",
+                 "CP at the same rank loses accuracy without fine-tuning that one epoch recovers "
+                 "(error after < error before)", True,
+                 _finite(before, after, reduction) and reduction >= LEBEDEV_SPEEDUP
+                 and after < before - TIE,
+                 f"CP (MACs ÷{reduction:.1f}) {before:.2f}% before, {after:.2f}% after; original "
+                 f"{_get(rows, 'original', 'error'):.2f}% before the control epoch", LEBEDEV_PAPER)
 
 
 def claim_cp_needs_finetuning_more(rows) -> Claim:
@@ -279,7 +306,7 @@ def claim_cp_needs_finetuning_more(rows) -> Claim:
     return Claim("lebedev.lenet5.cp_needs_finetuning_more",
                  "At equal conv2 MACs (at Lebedev's point, as above) CP gains more from fine-tuning "
                  "than Tucker-2 (error before − after: CP's > Tucker-2's)", True,
-                 _finite(*gain.values()) and gain["cp"] > gain["tucker2"],
+                 _finite(*gain.values()) and gain["cp"] > gain["tucker2"] + TIE,
                  f"fine-tuning gain: CP {gain['cp']:+.2f}, Tucker-2 {gain['tucker2']:+.2f} points",
                  "Lebedev et al. 2015: the CP network without fine-tuning loses accuracy that "
                  "fine-tuning recovers (the issue's reading: CP needs fine-tuning more)")
@@ -290,13 +317,14 @@ def claim_tucker_beats_channel_svd(rows) -> Claim:
     return Claim("kim.lenet5.tucker_beats_channel_svd",
                  "At equal conv2 MACs, fine-tuned Tucker-2 has a lower test error than the fine-tuned "
                  "SVD of the im2col matrix (channel-only factorization)", False,
-                 _finite(tucker, svd) and tucker < svd,
+                 _finite(tucker, svd) and tucker < svd - TIE,
                  f"Tucker-2 {tucker:.2f}%, SVD {svd:.2f}%", "our contrast")
 
 
 def claims(rows) -> list[Claim]:
     return [claim_tucker_within_half_point(rows), claim_tucker_measured_speedup(rows),
-            claim_cp_finetuning_recovers(rows), claim_cp_needs_finetuning_more(rows),
+            claim_cp_within_one_point(rows), claim_cp_finetuning_recovers(rows),
+            claim_cp_needs_finetuning_more(rows),
             claim_tucker_beats_channel_svd(rows)]
 
 
