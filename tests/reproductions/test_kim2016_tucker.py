@@ -129,10 +129,11 @@ def test_a_tiny_run_reports_every_method_and_claim(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1])
 def test_quick_reproduction_headline_claims(seed, tmp_path):
-    """Every headline claim except the measured speedup, which is a timing (never asserted)."""
+    """The headline claims that held in every seed of the sweep (see the module docstring for
+    the others); the measured speedup held too, but is a timing and never asserted."""
     report = kt.reproduce(quick=True, seed=seed, out_dir=tmp_path, verbose=False)
     claims = {c.key: c for c in report.claims}
-    for key in ("kim.lenet5.tucker_vbmf_within_half_point", "lebedev.lenet5.cp_finetuning_recovers"):
+    for key in ("kim.lenet5.tucker_vbmf_within_half_point", "lebedev.lenet5.cp_within_one_point"):
         assert claims[key].holds, (key, claims[key].measured)
 
 
