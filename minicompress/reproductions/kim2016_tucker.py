@@ -22,7 +22,7 @@ fine-tuning rate (the "control"), so that extra training cannot pass for a free 
 What held, what did not, and why (quick runs: seeds 0–4 on synthetic digits and 0–2 on
 mnist_test_split, k of 5 and k of 3 this session; ``minicompress results`` on the results
 files). Kim et al.: within 0.5 points at 6–8× fewer conv2 MACs, 5/5 and 3/3; conv2 measured
-1.6–2.6× faster, 5/5 and 3/3 (the whole network 0.8–1.7×: noisy on a shared machine).
+1.5–2.5× faster, 5/5 and 3/3 (the whole network 1.2–2.1×; timed on a shared machine).
 Lebedev et al.: within 1 point after fine-tuning at 11–15× fewer MACs, 5/5 and 3/3; but
 "fine-tuning recovers" only 4/5 and 2/3, and "CP needs fine-tuning more than Tucker-2" only 2/5
 and 1/3. On LeNet-5's conv2, CP at Tucker-2's MACs loses little accuracy *before* fine-tuning
