@@ -123,3 +123,52 @@ assert isinstance(layer, FactorizedLinear) and layer.learns_basis  # the last on
 #    eigenvalue of U Uᵀ goes from ≈ 1 to ≈ 6. What does that do to SGD's step on W = V Uᵀ?
 # 4. Use `minicompress.nn.curvature.diag_lecun(model, loss, x, y)` on a factorized model: which
 #    entries of V look least salient for Optimal Brain Damage (½·h·v²)?
+
+# %% [markdown]
+# ## 4. Beyond matrices: a convolution kernel is a 4-way tensor (Kim et al. 2016, Lebedev et al. 2015)
+# A conv kernel K (t, s, kh, kw) has a *mode-k unfolding* K_(k): mode k on the rows, all the other
+# modes on the columns. HOSVD takes U_k = the leading left singular vectors of each K_(k) and the
+# core G = K ×_k U_kᵀ. Tucker-2 factors only the two channel modes (the 5×5 is already small), and
+# the conv becomes three: 1×1 (s → R_s, U_sᵀ), 5×5 (R_s → R_t, the core), 1×1 (R_t → t, U_t).
+# Kim et al. pick (R_t, R_s) by VBMF on the two unfoldings: the singular values above the noise.
+
+# %%
+from minicompress import factorize, metrics, models
+
+cnn = models.lenet5(rng=0)
+opt = nn.SGD(cnn.parameters(), lr=0.05, momentum=0.9)
+fit(cnn, loss, opt, x[:4000], y[:4000], epochs=2, batch_size=64, rng=0, verbose=False)
+K = cnn[3].weight.data.astype(np.float64)  # conv2: (50, 20, 5, 5)
+R_t, R_s = factorize.vbmf_ranks(K)
+U_t = np.linalg.svd(factorize.unfold(K, 0), full_matrices=False)[0][:, :R_t]  # HOSVD by hand
+U_s = np.linalg.svd(factorize.unfold(K, 1), full_matrices=False)[0][:, :R_s]
+core = factorize.mode_product(factorize.mode_product(K, U_t.T, 0), U_s.T, 1)  # (R_t, R_s, 5, 5)
+ref_core, (ref_t, ref_s) = factorize.tucker(K, (R_t, R_s), modes=(0, 1))
+assert np.allclose(U_t @ U_t.T, ref_t @ ref_t.T) and np.allclose(U_s @ U_s.T, ref_s @ ref_s.T)
+K_hat = factorize.tucker_to_tensor(core, [U_t, U_s], modes=(0, 1))
+small = factorize.decompose(cnn, 3, "tucker2", ranks=(R_t, R_s), n_iter=0)  # the HOSVD
+exact = factorize.decompose(cnn, 3, "tucker2", ranks=(50, 20))  # full ranks: the same function
+macs = [sum(r["dense"] for r in metrics.flops(m, (1, 28, 28))["layers"][1:1 + n])
+        for m, n in ((cnn, 1), (small, 3))]
+print(f"VBMF ranks (R_t, R_s) = ({R_t}, {R_s}); relative error {relative_error(K, K_hat):.2f}; "
+      f"conv2 MACs {macs[0]:,} -> {macs[1]:,}; test error {error(cnn):.2f}% -> {error(small):.2f}%")
+assert np.allclose(exact(x_test[:8]), cnn(x_test[:8]), atol=1e-4) and macs[1] < macs[0]
+
+# %%
+fig, axes = plt.subplots(1, 4, figsize=(12, 3), constrained_layout=True,
+                         gridspec_kw=dict(width_ratios=[10, 1, 2.5, 1]))
+panels = [("original conv2: K_(0)\n50 × (20·5·5)", factorize.unfold(K, 0)),
+          (f"1×1: U_sᵀ\n{R_s} × 20", U_s.T),
+          (f"5×5: core G_(0)\n{R_t} × ({R_s}·5·5)", factorize.unfold(core, 0)),
+          (f"1×1: U_t\n50 × {R_t}", U_t)]
+for ax, (title, matrix) in zip(axes, panels):
+    ax.imshow(matrix, cmap="RdBu_r", aspect="auto")
+    ax.set(title=title, xticks=[], yticks=[])
+fig.savefig(OUT / "06_tucker2.png", dpi=100)
+
+# %% [markdown]
+# ### Exercises (section 4)
+# 5. Decompose conv2 with `method="cp"` at the rank of equal MACs: which of its four convs are
+#    depthwise (`groups`)? Fine-tune both for one epoch: which one recovers more?
+# 6. Run `factorize.cp(K, 11, n_iter=300, rng=0)` with and without `ridge=0.01` and compare
+#    Σλ² with ‖K‖²: what is a *degenerate* CP fit, and why can it not be fine-tuned?

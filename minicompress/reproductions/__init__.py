@@ -35,6 +35,8 @@ REPRODUCTIONS = (
           "han2016_deep_compression"),
     Entry("int8", "Beyond the survey: 8-bit inference", "Jacob et al. 2018", "jacob2018_integer_inference"),
     Entry("fp8", "Beyond the survey: 8-bit floats", "Micikevicius et al. 2022", "micikevicius2022_fp8"),
+    Entry("tucker", "Beyond the survey: tensor decomposition", "Kim et al. 2016 (Tucker-2, VBMF) + Lebedev et al. 2015 (CP)",
+          "kim2016_tucker"),
 )
 
 
