@@ -30,6 +30,7 @@ REPRODUCTIONS = (
     Entry("gupta", "Quantization", "Gupta et al. 2015", "gupta2015_limited_precision"),
     Entry("bfloat16", "Quantization", "Kalamkar et al. 2019 (bfloat16)", "kalamkar2019_bfloat16"),
     Entry("denil", "Low-rank factorization", "Denil et al. 2013", "denil2013_predicting_parameters"),
+    Entry("nm", "Beyond the survey: N:M sparsity", "Mishra et al. 2021 (NVIDIA 2:4)", "mishra2021_nm_sparsity"),
 )
 
 
