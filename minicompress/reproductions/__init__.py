@@ -31,6 +31,7 @@ REPRODUCTIONS = (
     Entry("bfloat16", "Quantization", "Kalamkar et al. 2019 (bfloat16)", "kalamkar2019_bfloat16"),
     Entry("denil", "Low-rank factorization", "Denil et al. 2013", "denil2013_predicting_parameters"),
     Entry("nm", "Beyond the survey: N:M sparsity", "Mishra et al. 2021 (NVIDIA 2:4)", "mishra2021_nm_sparsity"),
+    Entry("lottery", "Beyond the survey: lottery tickets", "Frankle & Carbin 2019", "frankle2019_lottery_ticket"),
 )
 
 

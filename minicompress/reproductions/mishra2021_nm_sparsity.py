@@ -62,7 +62,7 @@ class Config:
 
     @classmethod
     def quick(cls) -> "Config":
-        return cls(n_train=10_000, n_test=2_000, lenet5_images=3_000, epochs={"mlp": 8, "lenet5": 4},
+        return cls(n_train=8_000, n_test=2_000, lenet5_images=3_000, epochs={"mlp": 8, "lenet5": 4},
                    retrain_epochs={"mlp": 3, "lenet5": 2}, decay_last=1)
 
 
