@@ -32,6 +32,7 @@ REPRODUCTIONS = (
     Entry("denil", "Low-rank factorization", "Denil et al. 2013", "denil2013_predicting_parameters"),
     Entry("nm", "Beyond the survey: N:M sparsity", "Mishra et al. 2021 (NVIDIA 2:4)", "mishra2021_nm_sparsity"),
     Entry("lottery", "Beyond the survey: lottery tickets", "Frankle & Carbin 2019", "frankle2019_lottery_ticket"),
+    Entry("generalization", "Beyond the survey: does pruning improve generalization?", "Han et al. 2015 (the survey's claim)", "han2015_learning_connections"),
 )
 
 
