@@ -124,16 +124,23 @@ def _experiments(cfg: Config, rng, train_set, val_set, test_set, verbose: bool) 
     rows = [dense_row]
     controls = range(1, cfg.rounds + 1) if cfg.control_rounds is None else cfg.control_rounds
     for round_ in range(1, cfg.rounds + 1):
-        prune_round(ticket, cfg.rate, cfg.output_rate)  # from the weights the last round trained
-        rewind(ticket, theta_0)
-        if round_ in controls:  # the same mask: fresh values, or the values at iteration k
-            reinit, rewound = (reinitialize(copy.deepcopy(ticket), lenet_300_100(rng=rng)),
-                               rewind(copy.deepcopy(ticket), theta_k))
+        reinit, rewound = imp_round(ticket, theta_0, theta_k, cfg, rng, round_ in controls)
         rows.append(train(ticket, RESET, round_)[0])
         if round_ in controls:
             rows.append(train(reinit, REINIT, round_)[0])
             rows.append(train(rewound, REWIND, round_)[0])
     return rows
+
+
+def imp_round(ticket, theta_0, theta_k, cfg: Config, rng, controls: bool = True) -> tuple:
+    """Prune ``ticket`` (trained) by magnitude and reset it to θ₀, in place; with ``controls``,
+    also return its mask with fresh random values and with θ_k (else None, None)."""
+    prune_round(ticket, cfg.rate, cfg.output_rate)
+    rewind(ticket, theta_0)
+    if not controls:
+        return None, None
+    return (reinitialize(copy.deepcopy(ticket), lenet_300_100(rng=rng)),
+            rewind(copy.deepcopy(ticket), theta_k))
 
 
 # ----- the claims: pure functions of the rows -----------------------------------------------------

@@ -96,18 +96,23 @@ def _pair(i: int, cfg: Config, rng, pool, test_set, verbose: bool) -> dict:
     train_set = (pool[0][subset], pool[1][subset])
     order = rng.integers(2**32)  # both arms see the examples in the same order
 
+    trained_epochs = {}
+
     def train(model, epochs, part):
+        trained_epochs[id(model)] = trained_epochs.get(id(model), 0) + epochs
         return train_lenet(model, train_set, cfg, np.random.default_rng([order, part]), epochs=epochs,
                            lr=cfg.lr, verbose=False)
 
     trained = train(lenet_300_100(rng=rng), cfg.epochs, 0)
     dense, pruned = copy.deepcopy(trained), copy.deepcopy(trained)
+    trained_epochs[id(dense)] = trained_epochs[id(pruned)] = cfg.epochs
     for round_ in range(1, cfg.rounds + 1):
         train(dense, cfg.retrain_epochs, round_)
         prune_by_std(pruned, cfg.quality)
         train(pruned, cfg.retrain_epochs, round_)
     row = dict(replicate=i, dense=test(dense), pruned=test(pruned),
-               sparsity=100 * pruning.masked_fraction(pruning.weights(pruned)))
+               sparsity=100 * pruning.masked_fraction(pruning.weights(pruned)),
+               epochs=f"{trained_epochs[id(dense)]}/{trained_epochs[id(pruned)]}")  # dense/pruned
     row["difference"] = row["pruned"] - row["dense"]
     say("generalization", verbose, f"pair {i}: dense {row['dense']:.2f}%, pruned {row['pruned']:.2f}% "
                                    f"({row['sparsity']:.1f}% of the weights deleted)")

@@ -82,8 +82,16 @@ def test_rewinding_restores_exactly_the_stored_weights_and_keeps_the_masks():
             assert not p.grad.any()
         for w, m in zip(pruning.weights(model), masks):
             np.testing.assert_array_equal(w.mask, m)
+    kept = {k: v.copy() for k, v in theta_0.items()}
+    rewind(model, theta_0)
+    _train_a_little(model, seed=2)  # training after a rewind leaves the stored state alone
+    for p in model.parameters():
+        p.data += 1  # nor does changing the weights in place: rewind copies
+    for name in theta_0:
+        np.testing.assert_array_equal(theta_0[name], kept[name])
+    state = snapshot(model)
     model.named_parameters()[0][1].data += 1  # the snapshot is a copy, not a view
-    assert not np.array_equal(model.named_parameters()[0][1].data, theta_0["1.weight"])
+    assert not np.array_equal(model.named_parameters()[0][1].data, state["1.weight"])
 
 
 def test_reinitialize_keeps_the_masks_with_fresh_values():

@@ -81,6 +81,30 @@ def test_a_tiny_run_of_the_whole_pipeline(tmp_path):
     assert len(report.claims) == 5
 
 
+def test_an_imp_round_prunes_then_resets_to_theta_0_and_builds_both_controls():
+    from minicompress import pruning
+    from minicompress.models import lenet_300_100
+    from minicompress.papers.frankle2019_lottery_ticket import snapshot
+    ticket = lenet_300_100(rng=0)
+    theta_0 = snapshot(ticket)
+    theta_k = snapshot(lenet_300_100(rng=1))  # stands for the weights after k iterations
+    trained = snapshot(lenet_300_100(rng=2))  # stands for the trained weights
+    for name, p in ticket.named_parameters():
+        p.data = trained[name].copy()
+    reinit, rewound = lottery.imp_round(ticket, theta_0, theta_k, CFG, np.random.default_rng(3))
+    for name, p in ticket.named_parameters():
+        np.testing.assert_array_equal(p.data, theta_0[name])
+    for w, trained_w in zip(pruning.weights(ticket), (trained["1.weight"], trained["3.weight"], trained["5.weight"])):
+        np.testing.assert_array_equal(w.mask, pruning.compute_mask(np.abs(trained_w), 0.2 if w.shape[0] > 10 else 0.1))
+    for name, p in rewound.named_parameters():
+        np.testing.assert_array_equal(p.data, theta_k[name])
+    for control in (reinit, rewound):
+        for w, t in zip(pruning.weights(control), pruning.weights(ticket)):
+            np.testing.assert_array_equal(w.mask, t.mask)
+    assert not np.array_equal(dict(reinit.named_parameters())["1.weight"].data, theta_0["1.weight"])
+    assert lottery.imp_round(ticket, theta_0, theta_k, CFG, np.random.default_rng(3), controls=False) == (None, None)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1])
 def test_quick_run_headline_claims_hold(seed, tmp_path):

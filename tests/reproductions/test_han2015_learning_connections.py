@@ -81,7 +81,8 @@ def test_a_tiny_run_pairs_the_arms(tmp_path):
     assert [r["replicate"] for r in pairs] == [0, 1] and summary["replicate"] == "all"
     assert all(r["difference"] == pytest.approx(r["pruned"] - r["dense"]) for r in pairs)
     assert summary["difference"] == pytest.approx(np.mean([r["difference"] for r in pairs]))
-    assert all(40 < r["sparsity"] < 95 for r in pairs)  # two rounds of q = 1
+    assert all(40 < r["sparsity"] < 95 for r in pairs)  # two rounds of q = 0.85
+    assert all(r["epochs"] == "4/4" for r in pairs)  # 2 + 2 x 1 epochs for either arm
     again = gen.reproduce(config=cfg, seed=4, out_dir=tmp_path, verbose=False)
     assert again.rows == report.rows  # same seed, same bits
 
