@@ -80,10 +80,20 @@ def test_a_tiny_run_of_the_whole_pipeline(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1])
-def test_quick_run_headline_claims_hold(seed, tmp_path):
+def test_quick_run_recovers_most_of_the_dense_accuracy(seed, tmp_path):
+    # the headline (within 0.5 points of dense) does not hold in every seed: see the module
+    # docstring (2-3 of 5 seeds); what holds in every seed of the sweeps is checked here
     report = nm.reproduce(quick=True, seed=seed, out_dir=tmp_path, verbose=False)
     by = {(r["net"], r["method"]): r for r in report.rows}
-    assert by[NAME, "dense"]["one_shot"] > 90 and by["LeNet-5", "dense"]["one_shot"] > 90
-    for claim in report.claims:
-        if claim.headline:
-            assert claim.holds, claim.measured
+    for net in (NAME, "LeNet-5"):
+        dense = by[net, "dense, trained as long"]["one_shot"]
+        two_four = by[net, "2:4"]
+        assert by[net, "dense"]["one_shot"] > 90
+        assert two_four["one_shot"] < two_four["retrained"] and dense - two_four["retrained"] < 1.5
+        assert by[net, "1:4"]["retrained"] > 90
+    claims = {c.key: c for c in report.claims}
+    for key in ("mlp", "lenet5"):
+        name = NAME if key == "mlp" else "LeNet-5"
+        gap = by[name, "dense, trained as long"]["one_shot"] - by[name, "2:4"]["retrained"]
+        assert claims[f"nm.{key}.two_four_matches_dense"].holds == (gap <= 0.5)
+        assert claims[f"nm.{key}.two_four_bytes"].holds
