@@ -33,7 +33,7 @@ than the seed-to-seed spread of the dense network itself (94.15–94.70%; the sa
 2,000 test images at 94% is ≈ 0.5 points); the paper's own margin on MNIST is a few tenths. Not tried for lack of time: a larger validation set (early
 stopping on 1,000 noisy images stops some tickets early) and more training images.
 
-The full configuration (``Config()``: 46 runs of 13,750 iterations, about half an hour of CPU
+The full configuration (``Config()``: 46 runs of 13,755 iterations, over half an hour of CPU
 by the quick run's speed) has not been run yet.
 
 Run: ``minicompress reproduce lottery [--quick] [--seeds 0-2] [--data mnist_test_split

@@ -37,7 +37,7 @@ as on the strokes. Tried without success: retraining for the whole dense schedul
 8 epochs, seeds 1, 2, 4: −0.75, −0.75, −1.0; LeNet-5 4 epochs, seeds 0, 4: −0.1, −1.25). The
 paper's networks are converged and their first layers are left dense; ours are miniatures.
 
-The full configuration (``Config()``: LeNet-5 on 20,000 images, 48 epochs of retraining) has
+The full configuration (``Config()``: LeNet-5 on 20,000 images for 48 epochs in all) has
 not been run yet (well over ten minutes of CPU).
 
 Run: ``minicompress reproduce nm [--quick] [--seeds 0-2] [--data mnist_test_split --data-dir DIR]``
