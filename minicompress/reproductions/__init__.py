@@ -37,6 +37,10 @@ REPRODUCTIONS = (
     Entry("fp8", "Beyond the survey: 8-bit floats", "Micikevicius et al. 2022", "micikevicius2022_fp8"),
     Entry("tucker", "Beyond the survey: tensor decomposition", "Kim et al. 2016 (Tucker-2, VBMF) + Lebedev et al. 2015 (CP)",
           "kim2016_tucker"),
+    Entry("nm", "Beyond the survey: N:M sparsity", "Mishra et al. 2021 (NVIDIA 2:4)", "mishra2021_nm_sparsity"),
+    Entry("lottery", "Beyond the survey: lottery tickets", "Frankle & Carbin 2019", "frankle2019_lottery_ticket"),
+    Entry("generalization", "Beyond the survey: does pruning improve generalization?", "Han et al. 2015 (the survey's claim)",
+          "han2015_learning_connections"),
 )
 
 

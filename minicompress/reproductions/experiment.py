@@ -4,7 +4,8 @@ recipes that several papers use, and figures.
 Running     :func:`command_line` (every ``python -m minicompress.reproductions.<file>``),
             :func:`load_data` (the one loader: every dataset name the CLI documents), :func:`say`.
 Statistics  mean, std, median, iqr, pct, spearman, :func:`pm` ("mean ± std"), :func:`over_seeds`,
-            :func:`finite` (claims);
+            :func:`finite` (claims), :func:`paired_interval` (Student's t interval of paired
+            differences);
             they return NaN where there is nothing to report (no values, fewer than two for a
             spread, a constant ranking).
 Recipes     :func:`train_lenet` (Caffe's LeNet solver), :func:`train_to_criterion` (the small
@@ -147,6 +148,20 @@ def spearman(a, b) -> float:
         return float("nan")
     return float(spearmanr(a, b)[0])
 
+
+def paired_interval(a, b, confidence: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high) of the paired differences a − b with Student's t interval at
+    ``confidence``: mean ± t_{n−1} · s/√n, s the sample std (n − 1). NaN for fewer than two
+    pairs or any non-finite value."""
+    from scipy.stats import t  # imported here: scipy.stats takes a while to import
+    d = np.asarray(a, np.float64) - np.asarray(b, np.float64)
+    if d.ndim != 1 or not 0 < confidence < 1:
+        raise ValueError(f"paired_interval: expected two equal-length 1-D sequences and a confidence "
+                         f"in (0, 1), got shapes {np.shape(a)}, {np.shape(b)} and {confidence!r}")
+    if d.size < 2 or not np.isfinite(d).all():
+        return float("nan"), float("nan"), float("nan")
+    half = t.ppf((1 + confidence) / 2, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
+    return float(d.mean()), float(d.mean() - half), float(d.mean() + half)
 
 
 # ----- recipes ------------------------------------------------------------------------------------
