@@ -243,7 +243,7 @@ def scorecard(results: dict, width: int = 118) -> str:
     seeds = results.get("seeds") or []
     head = (f"Scorecard: {results.get('command', 'minicompress reproduce')} — "
             f"{len(results['papers'])} papers, data {results.get('data') or 'each paper’s default'}, "
-            f"seed{'s' if len(seeds) > 1 else ''} {_seed_text(seeds)}"
+            + (f"seed{'s' if len(seeds) > 1 else ''} {_seed_text(seeds)}" if seeds else "each paper’s seeds")
             + (f", {results['seconds']:.0f} s" if "seconds" in results else ""))
     lines, others, others_held, errors = [head, ""], 0, 0, []
     name_w, outcome_w = 16, 16

@@ -64,6 +64,9 @@ def test_scorecard_lists_headline_claims_and_counts_the_others():
     assert "1 of 1 headline claims hold; other claims (our contrasts): 0 of 1 hold." in text
     assert max(len(line) for line in text.splitlines()[1:]) <= 118
     assert "ERROR boom" in scorecard(results(error="boom"))
+    assert ", seed 0" in text.splitlines()[0]
+    merged = dict(results(), seeds=[])  # several files merged: each paper keeps its own seeds
+    assert scorecard(merged).splitlines()[0].endswith("each paper’s seeds")
 
 
 def test_survey_table_has_one_row_per_headline_claim():
