@@ -118,6 +118,17 @@ def compare_structure(expected, received, names: tuple) -> None:
             raise Failure("dtype", f"{name}: expected {kind(e)} values ({e.dtype}), received {r.dtype}")
 
 
+def compare_nan(expected, received, names: tuple) -> None:
+    """Raise Failure at the first NaN of ``received`` where ``expected`` has none."""
+    pairs = zip(names, expected, received) if len(names) > 1 else [(names[0], expected, received)]
+    for name, e, r in pairs:
+        e, r = np.asarray(e), np.asarray(r)
+        if r.dtype.kind == "f" and np.isnan(r).any() and not np.isnan(e).any():
+            where = np.unravel_index(int(np.flatnonzero(np.isnan(r.ravel()))[0]), r.shape)
+            raise Failure("NaN", f"{name}: NaN at index {list(map(int, where))} (expected "
+                                 f"{number(e[where])})")
+
+
 def compare_values(expected, received, names: tuple, rtol: float, atol: float,
                    exact_dtype: bool = False) -> None:
     """Raise Failure at the first entry (in C order) of the first output that differs."""
@@ -126,10 +137,6 @@ def compare_values(expected, received, names: tuple, rtol: float, atol: float,
         e, r = np.asarray(e), np.asarray(r)
         if exact_dtype and e.dtype != r.dtype:
             raise Failure("dtype", f"{name}: expected dtype {e.dtype}, received {r.dtype}")
-        if r.dtype.kind == "f" and np.isnan(r).any() and not np.isnan(e).any():
-            where = np.unravel_index(int(np.flatnonzero(np.isnan(r.ravel()))[0]), r.shape)
-            raise Failure("NaN", f"{name}: NaN at index {list(map(int, where))} (expected "
-                                 f"{number(e[where])})")
         if e.dtype.kind in "fc":
             bad = ~np.isclose(r.astype(np.float64), e.astype(np.float64), rtol=rtol, atol=atol,
                               equal_nan=True)
@@ -165,6 +172,7 @@ def run_cases(exercise, fn) -> Result:
             return failed(exercise, case, number, len(cases), "raised", student_error(err), None, None)
         try:
             compare_structure(expected, received, exercise.outputs)
+            compare_nan(expected, received, exercise.outputs)
             if exercise.properties is not None:
                 exercise.properties(case, expected, received)
             compare_values(expected, received, exercise.outputs, exercise.rtol, exercise.atol,

@@ -55,7 +55,9 @@ def merge_cases():
             Case("edge: the nearest pair is not the cheapest (outgoing weights differ)",
                  dict(w_in=np.array([[0.0], [1.0], [2.5]]), a_out=np.array([[10.0, 10.0, 1.0]]))),
             Case("edge: every pair costs 1; ties go to the smallest j, then the smallest i",
-                 dict(w_in=np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]), a_out=np.array([[1.0, 1.0, 1.0]])))]
+                 dict(w_in=np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]), a_out=np.array([[1.0, 1.0, 1.0]]))),
+            Case("edge: a neuron with zero outgoing weights merges into its nearest neighbour",
+                 dict(w_in=np.array([[5.0], [0.0], [1.0]]), a_out=np.array([[1.0, 2.0, 0.0]])))]
     return edge + random_cases(_merge_inputs)
 
 
@@ -119,6 +121,7 @@ delete neuron j and add its outgoing weights to neuron i's ("surgery"):
 
     a_new[:, i] = a_out[:, i] + a_out[:, j],   a_new[:, j] = 0,   other columns unchanged
 
+Neuron j's partner i is its nearest neighbour, argmin_i ‖W_i − W_j‖ (even where ⟨a_j²⟩ = 0).
 Ties: the smallest j among the cheapest, then the smallest i among j's nearest neighbours.
 kept = i, removed = j (ints); a_new: float (m, n). w_in (n, d), a_out (m, n) as in pairwise_saliency.
 """,
@@ -129,8 +132,8 @@ def merge_once(w_in, a_out):
     """w_in (n, d), a_out (m, n) -> (kept, removed, a_new (m, n))."""
     raise NotImplementedError
 ''',
-        hint="For each j, min over i of s[i, j] is the cost of deleting j; np.argmin returns the "
-             "first minimum, which is the tie rule asked for, if you take it over j first.",
+        hint="For each j find its nearest neighbour i(j) by distance first; the cost of deleting "
+             "j is then ⟨a_j²⟩ ‖W_i(j) − W_j‖². np.argmin returns the first minimum: the tie rule.",
         reference=merge_once, cases=merge_cases, outputs=("kept", "removed", "a_new")),
     Exercise(
         name="group_shrink", tutorial="04_redundancy_and_structure",
