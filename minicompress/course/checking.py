@@ -147,9 +147,9 @@ def compare_values(expected, received, names: tuple, rtol: float, atol: float,
             where = list(map(int, np.unravel_index(flat, e.shape))) if e.ndim else []
             at = f" at index {where}" if where else ""
             tolerance = f" (tolerance {atol:g} + {rtol:g}·|expected|)" if e.dtype.kind == "f" else ""
+            count = f"; {int(bad.sum())} of {e.size} entries differ" if e.size > 1 else ""
             raise Failure("value", f"{name}{at}: expected {number(e.ravel()[flat])}, received "
-                                   f"{number(r.ravel()[flat])}{tolerance}; {int(bad.sum())} of "
-                                   f"{e.size} entries differ")
+                                   f"{number(r.ravel()[flat])}{tolerance}{count}")
 
 
 # ----- the whole check ------------------------------------------------------------------------------

@@ -285,3 +285,93 @@ WRONG = {
         ("initial and final swapped", lambda *a: _poly(*a, "swapped"), "value"),
     ],
 }
+
+
+# ----- the exercises on the methods beyond the survey (OBS, Deep Compression, 8-bit inference) -----
+def _obs(w, h_inv, how="good"):
+    d = np.diagonal(h_inv)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        saliency = np.where(d == 0, np.inf, w * w / (2 * d))
+    if how == "times":
+        saliency = np.where(d == 0, np.inf, w * w * d / 2)
+    q = int(np.argmin(saliency))
+    col, c = h_inv[:, q], h_inv[q, q]
+    w_new = w + (w[q] / c) * col if how == "sign" else w - (w[q] / c) * col
+    h_new = h_inv.copy() if how == "no_downdate" else h_inv - np.outer(col, col) / c
+    if how == "forgets_q":
+        w_new = w.copy()
+    w_new[q] = 0
+    h_new[q, :] = h_new[:, q] = 0
+    return q, w_new, h_new
+
+
+def _kmeans(w, k, how="good"):
+    w = np.asarray(w, float)
+    flat = w.ravel()
+    c = np.linspace(flat.min(), flat.max(), k)
+    if how == "density":
+        c = np.quantile(flat, np.linspace(0, 1, k))
+
+    def assign(c):
+        dist = np.abs(flat[:, None] - c[None, :])
+        if how == "upper":
+            return k - 1 - np.argmin(dist[:, ::-1], axis=1)
+        return np.argmin(dist, axis=1)
+    labels = assign(c)
+    for _ in range(1 if how == "one_round" else 300):
+        counts = np.bincount(labels, minlength=k)
+        sums = np.bincount(labels, weights=flat, minlength=k)
+        if how == "empty_nan":
+            with np.errstate(invalid="ignore"):
+                c = sums / counts
+        else:
+            c = np.where(counts > 0, sums / np.maximum(counts, 1), c)
+        new = assign(c)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+    return c, labels.reshape(w.shape)
+
+
+def _affine(x, s, z, b, how="good"):
+    t = np.asarray(x, float) / s
+    low, high = -2 ** (b - 1), 2 ** (b - 1) - 1
+    dtype = np.int8 if b <= 8 else np.int16
+    if how == "z_after":
+        q = np.rint(t) + z
+    elif how == "half_away":
+        q = np.sign(t + z) * np.floor(np.abs(t + z) + 0.5)
+    elif how == "truncate":
+        q = np.trunc(t + z)
+    else:
+        q = np.rint(t + z)
+    if how == "no_clamp":
+        return q.astype(np.int64).astype(dtype)
+    if how == "range_off_by_one":
+        high = 2 ** (b - 1)
+    q = np.clip(q, low, high)
+    return q.astype(np.int64) if how == "int64" else q.astype(dtype)
+
+
+WRONG.update({
+    "obs_step": [
+        ("saliency w²·[H⁻¹]_qq/2 (H⁻¹ multiplied, not divided)", lambda w, h: _obs(w, h, "times"), "q"),
+        ("δw with the wrong sign", lambda w, h: _obs(w, h, "sign"), "w_new"),
+        ("H⁻¹ not downdated", lambda w, h: _obs(w, h, "no_downdate"), "h_inv_new"),
+        ("the other weights not moved (OBD, not OBS)", lambda w, h: _obs(w, h, "forgets_q"), "compensates"),
+    ],
+    "kmeans_share": [
+        ("ties to the upper centroid", lambda w, k: _kmeans(w, k, "upper"), "lower"),
+        ("one round only", lambda w, k: _kmeans(w, k, "one_round"), "several rounds"),
+        ("the density (quantile) initialisation", lambda w, k: _kmeans(w, k, "density"), "centroids"),
+        ("an empty cluster's centroid becomes NaN", lambda w, k: _kmeans(w, k, "empty_nan"), "NaN"),
+    ],
+    "quantize_affine": [
+        ("Z added after rounding", lambda x, s, z, b: _affine(x, s, z, b, "z_after"), "odd zero point"),
+        ("ties away from zero", lambda x, s, z, b: _affine(x, s, z, b, "half_away"), "ties to even"),
+        ("truncation", lambda x, s, z, b: _affine(x, s, z, b, "truncate"), "value"),
+        ("no clamp (int8 wraps around)", lambda x, s, z, b: _affine(x, s, z, b, "no_clamp"), "saturation"),
+        ("q_max = 2^(b−1) (off by one)", lambda x, s, z, b: _affine(x, s, z, b, "range_off_by_one"), "saturation"),
+        ("int64 codes", lambda x, s, z, b: _affine(x, s, z, b, "int64"), "dtype"),
+    ],
+})
