@@ -124,3 +124,11 @@ def test_a_student_function_may_write_into_its_inputs():
         w[...] = 0.0
         return out
     assert course.check("obd_saliency", destructive).passed
+
+
+def test_feedback_shows_the_inputs_as_given_even_if_the_function_overwrote_them():
+    def destructive_and_wrong(h, w):
+        h[...] = 7.0
+        return h * w
+    feedback = course.check("obd_saliency", destructive_and_wrong).feedback
+    assert "h = [0. 2. 0.]" in feedback and "7." not in feedback.split("expected")[0]
