@@ -137,6 +137,8 @@ def compare_values(expected, received, names: tuple, rtol: float, atol: float,
         e, r = np.asarray(e), np.asarray(r)
         if exact_dtype and e.dtype != r.dtype:
             raise Failure("dtype", f"{name}: expected dtype {e.dtype}, received {r.dtype}")
+        if np.float32 in (e.dtype, r.dtype):  # single precision: its own rounding error
+            rtol, atol = max(rtol, 1e-5), max(atol, 1e-6)
         if e.dtype.kind in "fc":
             bad = ~np.isclose(r.astype(np.float64), e.astype(np.float64), rtol=rtol, atol=atol,
                               equal_nan=True)

@@ -26,7 +26,9 @@ def lecun_linear_cases():
             Case("edge: negative curvature at the outputs",
                  dict(x=np.array([[1.0, 2.0, -1.0]]), W=np.array([[1.0, -1.0, 2.0], [0.0, 3.0, 1.0]]),
                       h_out=np.array([[-1.0, 0.5]])))]
-    return edge + random_cases(lambda r: _lecun_inputs(r, *r.integers(1, 5, size=3)))
+    single = Case("edge: float32 inputs", {k: v.astype(np.float32) for k, v in
+                                           _lecun_inputs(np.random.default_rng(7), 3, 4, 2).items()})
+    return edge + [single] + random_cases(lambda r: _lecun_inputs(r, *r.integers(1, 5, size=3)))
 
 
 def _lecun_inputs(r, n, i, o):

@@ -25,7 +25,9 @@ def linear_cases():
             Case("edge: more outputs than inputs", dict(x=np.array([[1.0, -2.0]]),
                                                         W=np.arange(8.0).reshape(4, 2) - 3,
                                                         g_out=np.array([[1.0, 2.0, 0.0, -1.0]])))]
-    return edge + random_cases(lambda r: _linear_inputs(r, *r.integers(1, 5, size=3)))
+    single = Case("edge: float32 inputs", {k: v.astype(np.float32) for k, v in
+                                           _linear_inputs(np.random.default_rng(7), 3, 4, 2).items()})
+    return edge + [single] + random_cases(lambda r: _linear_inputs(r, *r.integers(1, 5, size=3)))
 
 
 def _linear_inputs(r, n, i, o):

@@ -72,7 +72,9 @@ def shrink_cases():
             Case("edge: an all-zero group stays zero (no 0/0)", dict(w=np.array([[0.0, 0.0], [1.0, -1.0]]),
                                                                      threshold=0.5)),
             Case("edge: threshold 0 changes nothing", dict(w=np.array([[1.0, -2.0, 0.5]]), threshold=0.0)),
-            Case("edge: conv filters (N, C, M, K)", dict(w=np.arange(16.0).reshape(2, 2, 2, 2) - 4, threshold=3.0))]
+            Case("edge: conv filters (N, C, M, K)", dict(w=np.arange(16.0).reshape(2, 2, 2, 2) - 4, threshold=3.0)),
+            Case("edge: float32 weights stay float32", dict(w=np.array([[0.5, -1.5], [2.0, 0.1]], np.float32),
+                                                            threshold=0.75))]
     return edge + random_cases(lambda r: dict(w=r.normal(size=(4, 3) if r.random() < 0.5 else (3, 2, 2, 2)),
                                               threshold=float(r.uniform(0.2, 2.5))))
 
@@ -157,5 +159,6 @@ def group_shrink(w, threshold):
 ''',
         hint="Reshape to (groups, -1) for the norms; the norms are not squared. Guard the "
              "division where a norm is 0.",
-        reference=group_shrink, cases=shrink_cases, properties=shrink_properties),
+        reference=group_shrink, cases=shrink_cases, properties=shrink_properties,
+        exact_dtype=True),
 ]

@@ -84,7 +84,7 @@ def test_grade_a_folder(submissions, tmp_path):
 def test_grade_command_line(submissions, tmp_path, capsys):
     out = tmp_path / "cli"
     code = main(["course", "grade", str(submissions), "--exercises", "polynomial_sparsity",
-                 "--timeout", "20", "--out", str(out), "--quiet"])
+                 "--timeout", "20", "--out", str(out), "--quiet", "--jobs", "2"])
     assert code == 0
     assert "polynomial_sparsity  1 of 5" in capsys.readouterr().out
     assert (out / "grades.csv").read_text().splitlines()[1] == "alice,pass,1,1"

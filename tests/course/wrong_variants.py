@@ -239,6 +239,7 @@ WRONG = {
         ("squared norms", lambda w, t: _shrink(w, t, "squared"), "value"),
         ("0/0 for an all-zero group", lambda w, t: _shrink(w, t, "unguarded"), "NaN"),
         ("small groups only shrunk, not zeroed", lambda w, t: _shrink(w, t, "keep_small"), "zeroed group"),
+        ("float64 returned for float32 weights", lambda w, t: _shrink(np.asarray(w, np.float64), t), "float32"),
     ],
     "stochastic_round": [
         ("round to nearest (deterministic)", lambda x, il, fl, r: quantize_fixed(np.asarray(x, float), FixedPoint(il + fl, fl), "nearest"), "randomness"),
