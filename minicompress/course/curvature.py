@@ -1,5 +1,5 @@
 """Exercises of tutorial 02 (second derivatives): LeCun's recursion through a Linear layer and
-through a tanh (LeCun 1987; LeCun, Denker & Solla 1990, Eq. 7-8)."""
+through a tanh (LeCun, Denker & Solla 1990, Eq. 6-7)."""
 from __future__ import annotations
 
 import numpy as np
@@ -61,7 +61,8 @@ EXERCISES = [
         title="LeCun's recursion for the diagonal second derivatives through one Linear layer",
         statement="""
 Implement lecun_linear(x, W, h_out) -> (h_W, h_b, h_x) for a = x Wᵀ + b, given the diagonal
-second derivatives h_out[n, o] = ∂²E/∂a[n, o]² of the layer's outputs (LeCun et al. 1990, Eq. 7-8):
+second derivatives h_out[n, o] = ∂²E/∂a[n, o]² of the layer's outputs (LeCun et al. 1990, Eq. 6
+and the sum in Eq. 7):
 
     h_W[o, i] = Σ_n h_out[n, o] · x[n, i]²          (o, i)
     h_b[o]    = Σ_n h_out[n, o]                       (o,)
@@ -85,7 +86,8 @@ def lecun_linear(x, W, h_out):
         statement="""
 Implement lecun_tanh(a, g_out, h_out) -> h_in for y = tanh(a), elementwise:
 
-    h_in = f′(a)² · h_out + f″(a) · g_out        (LeCun et al. 1990, Eq. 7; exact, not Gauss-Newton)
+    h_in = f′(a)² · h_out + f″(a) · g_out        (LeCun et al. 1990, Eq. 7; exact, not Gauss-Newton;
+                                                  the printed Eq. 7 shows −f″, + is consistent with Eq. 8)
     f′(a) = 1 − tanh²(a),   f″(a) = −2 tanh(a) (1 − tanh²(a))
 
 a, g_out = ∂E/∂y and h_out = ∂²E/∂y²: arrays of one shape; h_in has that shape.

@@ -50,7 +50,8 @@ EXERCISES = [
         name="kernel_ridge_dictionary", tutorial="06_factorization",
         title="Denil et al.'s kernel-ridge dictionary: predict a whole feature from a few values",
         statement="""
-Implement kernel_ridge_dictionary(K, alpha, ridge) -> U (Denil et al. 2013, Sec. 3):
+Implement kernel_ridge_dictionary(K, alpha, ridge) -> U (Denil et al. 2013, the choice of
+dictionary by kernel ridge regression):
 
     U_α = k_αᵀ (K_αα + λ I)⁻¹          (i, |α|)
 

@@ -53,8 +53,8 @@ EXERCISES = [
         name="obd_saliency", tutorial="03_sensitivity_pruning",
         title="Optimal Brain Damage's saliency of every parameter",
         statement="""
-Implement obd_saliency(h, w) -> s, elementwise (LeCun, Denker & Solla 1990, Eq. 3 with the
-gradient and off-diagonal terms dropped):
+Implement obd_saliency(h, w) -> s, elementwise (LeCun, Denker & Solla 1990, Eq. 3 and Section
+2.2: the diagonal, extremal and quadratic approximations of δE):
 
     s_k = ½ · h_kk · w_k²      the increase of the error predicted when w_k is set to 0
 
