@@ -1,4 +1,12 @@
-"""All exercises, in the order of the tutorials; one module per family of exercises."""
+"""All exercises, in the order of the tutorials; one module per family of exercises.
+
+Adding an exercise: in its family's module (or a new one, listed in FAMILIES), write the
+reference (the library's function, or a thin wrapper that gives it the exercise's signature),
+the cases (a few fixed edge cases that each test one rule, labelled "edge: ...", then
+``random_cases(make)`` over the seeds), and an ``Exercise(...)`` in the module's EXERCISES;
+then at least three wrong variants in tests/course/wrong_variants.py, and a ``check("name", ...)``
+line at the end of its tutorial.
+"""
 from __future__ import annotations
 
 import importlib
