@@ -132,3 +132,10 @@ def test_feedback_shows_the_inputs_as_given_even_if_the_function_overwrote_them(
         return h * w
     feedback = course.check("obd_saliency", destructive_and_wrong).feedback
     assert "h = [0. 2. 0.]" in feedback and "7." not in feedback.split("expected")[0]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_solution_written_from_the_statement_passes(name):
+    from tests.course import solutions
+    result = course.check(name, getattr(solutions, name))
+    assert result.passed, result.feedback
