@@ -23,7 +23,9 @@ from pathlib import Path
 from minicompress.course.submission import SubmissionError, defined_names
 from minicompress.files import atomic_write
 
-STATUSES = ("pass", "fail", "error", "timeout", "crash", "missing")
+# pass; fail (a wrong answer: the feedback names the case); stub (still raises NotImplementedError);
+# error (the file does not import); timeout; crash (the process died); missing (no such function)
+STATUSES = ("pass", "fail", "stub", "error", "timeout", "crash", "missing")
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ def polynomial_sparsity(step, initial, final, begin, end, power):
     return [][1]
 '''
 BROKEN = "def obd_saliency(h, w)\n    return h\n"
+STUB = "def obd_saliency(h, w):\n    raise NotImplementedError\n"
 
 
 def write(folder, name, text):
@@ -50,7 +51,7 @@ def write(folder, name, text):
 def submissions(tmp_path):
     folder = tmp_path / "class"
     folder.mkdir()
-    for name, text in dict(alice=CORRECT, bob=WRONG, carol=CRASHING, dave=ENDLESS, erin=BROKEN).items():
+    for name, text in dict(alice=CORRECT, bob=WRONG, carol=CRASHING, dave=ENDLESS, erin=BROKEN, fay=STUB).items():
         write(folder, name, text)
     return folder
 
@@ -64,7 +65,8 @@ def test_grade_a_folder(submissions, tmp_path):
                       "bob": {"obd_saliency": "fail", "polynomial_sparsity": "missing"},
                       "carol": {"obd_saliency": "crash", "polynomial_sparsity": "fail"},
                       "dave": {"obd_saliency": "timeout", "polynomial_sparsity": "fail"},
-                      "erin": {"obd_saliency": "error", "polynomial_sparsity": "error"}}
+                      "erin": {"obd_saliency": "error", "polynomial_sparsity": "error"},
+                      "fay": {"obd_saliency": "stub", "polynomial_sparsity": "missing"}}
     assert table["dave"]["obd_saliency"].seconds < 4.0 + 3.0  # killed at the limit
     rows = list(csv.reader((out / "grades.csv").open()))
     assert rows[0] == ["student", *names, "passed", "total"]
@@ -72,7 +74,7 @@ def test_grade_a_folder(submissions, tmp_path):
     assert rows[2] == ["bob", "fail", "missing", "0", "2"]
     assert rows[4] == ["dave", "timeout", "fail", "0", "2"]
     summary = (out / "summary.txt").read_text()
-    assert "obd_saliency" in summary and "1 of 5" in summary and "timeout 1" in summary
+    assert "obd_saliency" in summary and "1 of 6" in summary and "timeout 1" in summary
     feedback = (out / "feedback" / "bob.txt").read_text()
     assert "FAILED on case" in feedback and "expected" in feedback
     assert "raised ValueError: oops" in (out / "feedback" / "carol.txt").read_text()
@@ -86,7 +88,7 @@ def test_grade_command_line(submissions, tmp_path, capsys):
     code = main(["course", "grade", str(submissions), "--exercises", "polynomial_sparsity",
                  "--timeout", "20", "--out", str(out), "--quiet", "--jobs", "2"])
     assert code == 0
-    assert "polynomial_sparsity  1 of 5" in capsys.readouterr().out
+    assert "polynomial_sparsity  1 of 6" in capsys.readouterr().out
     assert (out / "grades.csv").read_text().splitlines()[1] == "alice,pass,1,1"
 
 
