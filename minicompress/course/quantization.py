@@ -116,9 +116,11 @@ def stochastic_round(x, int_bits, frac_bits, rng):
         statement="""
 Implement bfloat16_round(x) -> y: x float32 (finite, any shape) rounded to the nearest
 bfloat16 value (1 sign, 8 exponent, 7 mantissa bits: the top 16 bits of a float32 pattern),
-ties to the even pattern, returned as float32 (the low 16 bits zero). Work on the patterns:
+ties to the even pattern, returned as float32 (the low 16 bits zero). Work on the patterns,
+b = x.view(np.uint32), in integer arithmetic only (Kalamkar et al. 2019: bfloat16 is float32
+with the 16 low mantissa bits rounded off, round to nearest even):
 
-    b = x.view(np.uint32);  b + 0x7FFF + (bit 16 of b), then clear the low 16 bits
+    b ≥ half way to the next bfloat16 pattern → round up;  exactly half way → to the even one
 
 The carry may ripple into the exponent (that is right: the next binade, or inf past the largest).
 """,
@@ -130,8 +132,8 @@ def bfloat16_round(x):
     raise NotImplementedError
 ''',
         hint="A positive float's pattern grows with its value, so rounding the pattern rounds the "
-             "value. Do the sign separately or not at all: the sign bit is not touched by the carry "
-             "of a finite value. Use uint32 arithmetic, not float.",
+             "value, and the sign bit is never touched by the carry of a finite value. Add 0x7FFF "
+             "plus the lowest kept bit (bit 16), then clear the low 16 bits.",
         reference=bfloat16_round, cases=bfloat16_cases, exact_dtype=True,
         properties=bfloat16_properties),
 ]
