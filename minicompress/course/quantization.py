@@ -120,7 +120,8 @@ ties to the even pattern, returned as float32 (the low 16 bits zero). Work on th
 b = x.view(np.uint32), in integer arithmetic only (Kalamkar et al. 2019: bfloat16 is float32
 with the 16 low mantissa bits rounded off, round to nearest even):
 
-    b ≥ half way to the next bfloat16 pattern → round up;  exactly half way → to the even one
+    the low 16 bits of b above 0x8000 → round up, below → down, exactly 0x8000 → to the
+    neighbour whose lowest kept bit (bit 16) is 0
 
 The carry may ripple into the exponent (that is right: the next binade, or inf past the largest).
 """,
