@@ -4,12 +4,20 @@
 including its forward pass) relative to one gradient pass (forward, loss, backward) on the same
 networks and batches, measured interleaved in one process.
 
+``minicompress bench curvature`` then counts the Hessian-vector products power iteration and
+Lanczos need for LeNet-5's top Hessian eigenvalue on 1,000 synthetic digits
+(:func:`top_eigenvalue`; minutes, so not part of ``bench all``).
+
 ``minicompress bench engine``: one training step (forward, loss, backward, SGD with momentum)
 of the MLP 784-300-100-10 (batch 128) and of LeNet-5 (batch 64), float32, median over repeated
 steps after a warm-up. Where PyTorch happens to be installed (it is never a dependency), the
 same networks are timed in a *separate process* with the same number of threads, alternating
 with our runs: NumPy's OpenBLAS threads and PyTorch's OpenMP threads slow each other down
 erratically when they share a process on a small machine.
+
+``minicompress bench obs``: layer-wise Optimal Brain Surgeon (OBC) on a layer of LeNet-300-100's
+size (300 rows × 784 inputs) at 90% sparsity: seconds of the vectorized kernel, and per row
+against the readable loop (one ``delete`` per weight).
 """
 from __future__ import annotations
 
@@ -158,6 +166,80 @@ def curvature(rounds: int = 3, steps: int = 20, stream=None) -> list[dict]:
     print_table(rows, f"second-order passes vs one gradient pass, float32, median of {rounds} "
                       f"rounds x {steps} calls", stream)
     return rows
+
+
+def top_eigenvalue(n_images: int = 1000, tol: float = 1e-3, max_iter: int = 300,
+                   stream=None) -> list[dict]:
+    """Hessian-vector products that power iteration and Lanczos need for LeNet-5's top Hessian
+    eigenvalue (PyTorch-default initialization, float32, cross-entropy "mean") on
+    ``n_images`` synthetic digits, and their wall time against one gradient pass.
+
+    Columns: ``hvps_stop`` the products until each method's own stopping rule holds at ``tol``
+    (residual ‖Hv − θv‖ ≤ tol·max|θ|); ``hvps_1e-3`` until the estimate first lies within ``tol``
+    (relative) of the reference λ (Lanczos run to a residual of 1e-5·λ); ``hvps_change`` until
+    the estimate changes by less than ``tol`` relative between products (PyHessian's rule);
+    ``seconds`` of the stopping run and ``ratio`` to one gradient pass (forward, loss,
+    backward) on the same images.
+    """
+    from minicompress.datasets import load
+    from minicompress.models import lenet5
+    from minicompress.nn import curvature as cv
+    x, y = load("synth_digits", "train", n=n_images)
+    model, loss = lenet5(0), nn.SoftmaxCrossEntropy()
+
+    def gradient():
+        model.zero_grad()
+        loss(model(x), y)
+        model.grad_params(loss.backward())
+    base = median_ms(gradient, 3, warmup=1) / 1e3
+    ref, _, ref_info = cv.top_eigenvalues(model, loss, x, y, tol=1e-5, max_iter=100, rng=0,
+                                          method="lanczos", return_info=True)
+    rows = []
+    for method in ("power", "lanczos"):
+        start = time.perf_counter()
+        values, _, info = cv.top_eigenvalues(model, loss, x, y, tol=tol, max_iter=max_iter,
+                                             rng=1, method=method, return_info=True)
+        seconds = time.perf_counter() - start
+        h = np.array(info["history"])
+        close = np.flatnonzero(np.abs(h - ref[0]) <= tol * abs(ref[0]))
+        change = np.flatnonzero(np.abs(np.diff(h)) <= tol * np.abs(h[1:]))
+        rows.append({"method": method, "lambda_max": float(values[0]), "hvps_stop": info["hvps"],
+                     "hvps_1e-3": int(close[0]) + 1 if close.size else f"> {len(h)}",
+                     "hvps_change": int(change[0]) + 2 if change.size else f"> {len(h)}",
+                     "seconds": seconds, "ratio": seconds / base})
+    print_table(rows, f"LeNet-5 top Hessian eigenvalue, {n_images} synthetic digits, float32, "
+                      f"tol {tol:g}; reference λ = {ref[0]:.6g} ({ref_info['hvps']} Lanczos "
+                      f"steps); one gradient pass {1e3 * base:.0f} ms", stream)
+    return rows
+
+
+def obs(rows: int = 300, inputs: int = 784, n: int = 1000, sparsity: float = 0.9,
+        loop_rows: int = 2, stream=None) -> list[dict]:
+    """Time ``prune_layerwise`` on a (rows × inputs) layer with n sample inputs, and the readable
+    loop (:func:`~minicompress.papers.hassibi1993_obs.prune_loop`) on ``loop_rows`` of its rows;
+    float64, damping 1% of the mean diagonal. Prints and returns the table."""
+    from minicompress.papers import hassibi1993_obs as obs_paper
+    rng = np.random.default_rng(0)
+    X = rng.random((n, inputs)) ** 3  # non-negative, unequal columns, like pixels
+    W = rng.standard_normal((rows, inputs)) * 0.05
+    H = 2 * X.T @ X
+    damping = 0.01 * float(np.mean(np.diagonal(H)))
+    start, cpu = time.perf_counter(), time.process_time()
+    obs_paper.prune_layerwise(W, X, sparsity, damping=damping)
+    kernel, kernel_cpu = time.perf_counter() - start, time.process_time() - cpu
+    h_inv, count = obs_paper.inverse(H, damping), round(sparsity * inputs)
+    start, cpu = time.perf_counter(), time.process_time()
+    for r in range(loop_rows):
+        obs_paper.prune_loop(W[r], h_inv, count)
+    loop, loop_cpu = (time.perf_counter() - start) / loop_rows, (time.process_time() - cpu) / loop_rows
+    threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
+    table = [dict(what=f"prune_layerwise {rows} x {inputs}, {sparsity:.0%}", seconds=kernel,
+                  cpu_seconds=kernel_cpu, ms_per_row=1e3 * kernel / rows, target="<= 10 s on 2 cores"),
+             dict(what="prune_loop (one delete per weight)", seconds=loop * rows, cpu_seconds=loop_cpu * rows,
+                  ms_per_row=1e3 * loop, target=f"ratio loop/kernel {loop * rows / kernel:.1f}")]
+    print_table(table, f"layer-wise OBS, float64, OPENBLAS_NUM_THREADS={threads} (loop: {loop_rows} "
+                       f"rows timed, scaled to {rows})", stream)
+    return table
 
 
 def print_table(rows: list[dict], title: str, stream=None) -> None:

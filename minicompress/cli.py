@@ -9,6 +9,7 @@
     minicompress bench engine         our training step vs PyTorch's (if installed), as ratios
     minicompress bench curvature      second-order passes vs one gradient pass, as ratios
     minicompress bench quant          rounding kernels vs their float32 floors, as ratios
+    minicompress bench obs            layer-wise Optimal Brain Surgeon, kernel vs loop
     minicompress data list|fetch|show the datasets
     minicompress notebooks            the tutorials as Jupyter notebooks (.ipynb)
     minicompress course list|show|starter|check|grade   exercises for courses, checked and graded
@@ -246,11 +247,20 @@ def cmd_bench(args) -> int:
                 ratios.append(dict(benchmark="curvature", what=f"{r['what']}, {r['network']}",
                                    versus="gradient pass", ratio=r["ratio"],
                                    target=target.get(r["what"], "")))
+    if args.what == "curvature":  # not part of "all": minutes of Hessian-vector products
+        bench.top_eigenvalue()  # target: Lanczos <= 30 hvps
     if args.what in ("quant", "all"):
         from minicompress.quant.bench import quant
         for r in quant(rounds=args.rounds):
             ratios.append(dict(benchmark="quant", what=r["what"], versus=r["baseline"],
                                ratio=r["ratio"], target=r["target"]))
+    if args.what == "obs":  # not part of "all": a single long timing, no ratio to a floor
+        bench.obs()
+    if args.what in ("storage", "all"):
+        from minicompress.storage.bench import storage
+        for r in storage(rounds=args.rounds):
+            ratios.append(dict(benchmark="storage", what=r["what"], versus="its target",
+                               ratio=r["ratio"], target="< 1"))
     if args.what == "all":
         print()
         bench.print_table(ratios, "all ratios, measured in this run (time ratio, except the "
@@ -308,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     notebooks.add_argument("--tutorials", default=None, help="folder of the NN_*.py tutorials")
     notebooks.set_defaults(func=cmd_notebooks)
     bench = commands.add_parser("bench", help="benchmarks, printed as ratios measured in one run")
-    bench.add_argument("what", choices=["engine", "curvature", "quant", "all"], help="what to time")
+    bench.add_argument("what", choices=["engine", "curvature", "quant", "obs", "storage", "all"], help="what to time")
     bench.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     bench.add_argument("--steps", type=int, default=50, help="timed steps per round (default 50)")
     bench.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")

@@ -8,6 +8,8 @@
 ``obd_mlp``        Optimal Brain Damage's regime: 14×14 digits, 196-40-10 tanh (tanh outputs)
 ``obd_cnn``        the same regime with a 5×5 shared-weight convolution: conv 8@5×5 - tanh -
                    avg-pool 2 - fc 200→10 (tanh outputs)
+``equal_count_width``, ``small_dense_hidden``  the hidden sizes of a dense MLP baseline with a
+                   given parameter budget (Denil et al. 2013; Zhu & Gupta 2017)
 
 LeNet-5, for a (n, 1, 28, 28) input:
 
@@ -91,20 +93,45 @@ def sigmoid_mlp(sizes, *, init_scale: float | None = None, rng=None, dtype=np.fl
     return nn.Sequential(*layers)
 
 
-def obd_mlp(rng=None, dtype=np.float32, *, hidden: int = 40, tanh_outputs: bool = True) -> nn.Sequential:
+def obd_mlp(rng=None, dtype=np.float32, *, hidden: int = 40, tanh_outputs: bool = True,
+            activation=nn.Tanh) -> nn.Sequential:
     """196-hidden-10 with tanh units on 14×14 images (n, 1, 14, 14); tanh outputs (for ±1 targets
-    and squared error, as LeCun et al. 1989) unless ``tanh_outputs=False`` (logits)."""
+    and squared error, as LeCun et al. 1989) unless ``tanh_outputs=False`` (logits).
+    ``activation``: the unit's class, e.g. ``nn.ScaledTanh`` (LeCun's 1.7159·tanh(2a/3))."""
     rng = as_rng(rng)
-    layers = [nn.Flatten(), nn.Linear(196, hidden, rng=rng, dtype=dtype), nn.Tanh(),
+    layers = [nn.Flatten(), nn.Linear(196, hidden, rng=rng, dtype=dtype), activation(),
               nn.Linear(hidden, 10, rng=rng, dtype=dtype)]
-    return nn.Sequential(*layers, *([nn.Tanh()] if tanh_outputs else []))
+    return nn.Sequential(*layers, *([activation()] if tanh_outputs else []))
 
 
-def obd_cnn(rng=None, dtype=np.float32, *, channels: int = 8, tanh_outputs: bool = True) -> nn.Sequential:
+def obd_cnn(rng=None, dtype=np.float32, *, channels: int = 8, tanh_outputs: bool = True,
+            activation=nn.Tanh) -> nn.Sequential:
     """conv ``channels``@5×5 → tanh → avg-pool 2 → fc (channels·25 → 10) on 14×14 images:
     (n, 1, 14, 14) → (n, c, 10, 10) → (n, c, 5, 5) → (n, 10); tanh outputs unless
-    ``tanh_outputs=False``."""
+    ``tanh_outputs=False``; ``activation`` as for :func:`obd_mlp`."""
     rng = as_rng(rng)
-    layers = [nn.Conv2d(1, channels, 5, rng=rng, dtype=dtype), nn.Tanh(), nn.AvgPool2d(2), nn.Flatten(),
+    layers = [nn.Conv2d(1, channels, 5, rng=rng, dtype=dtype), activation(), nn.AvgPool2d(2), nn.Flatten(),
               nn.Linear(channels * 25, 10, rng=rng, dtype=dtype)]
-    return nn.Sequential(*layers, *([nn.Tanh()] if tanh_outputs else []))
+    return nn.Sequential(*layers, *([activation()] if tanh_outputs else []))
+
+
+def equal_count_width(budget: int, n_inputs: int = 784, hidden2: int = 500, n_classes: int = 10) -> int:
+    """The widest h1 whose dense MLP n_inputs-h1-hidden2-n_classes has ≤ ``budget`` parameters:
+    (n_inputs + 1)·h1 + (h1 + 1)·hidden2 + (hidden2 + 1)·n_classes (a dense baseline of equal
+    parameter count, as Denil et al. 2013 compare with)."""
+    h1 = (budget - hidden2 - (hidden2 + 1) * n_classes) // (n_inputs + 1 + hidden2)
+    if h1 < 1:
+        raise ValueError(f"equal_count_width: a budget of {budget} parameters is below the "
+                         f"smallest MLP {n_inputs}-1-{hidden2}-{n_classes}")
+    return int(h1)
+
+
+def small_dense_hidden(nonzero_weights: int, ratio: float = 3.0) -> tuple[int, int]:
+    """Hidden sizes (h, h/ratio) of an MLP 784-h-h/ratio-10 with about ``nonzero_weights`` weights:
+    the largest h with 784·h + h·(h/ratio) + 10·(h/ratio) ≤ nonzero_weights (a small-dense
+    baseline of as many weights as a sparse LeNet-300-100, as Zhu & Gupta 2017 compare with)."""
+    size = lambda h: 784 * h + h * max(round(h / ratio), 1) + max(round(h / ratio), 1) * 10  # noqa: E731
+    h = 1
+    while size(h + 1) <= nonzero_weights:
+        h += 1
+    return h, max(round(h / ratio), 1)

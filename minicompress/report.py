@@ -270,22 +270,23 @@ def scorecard(results: dict, width: int = 118) -> str:
 
 
 def survey_table(results: dict) -> str:
-    """The README's survey table, generated from a results.json: one row per paper with its
-    files, the data and seeds it ran on, its headline claims with what was measured, and in how
-    many seeds each held."""
-    lines = ["| survey section | paper | method / experiments | command | data, seeds | "
-             "headline claims: measured | held |", "|---|---|---|---|---|---|---|"]
+    """The README's survey table, generated from a results.json: one row per headline claim, the
+    paper's section, name, command, data and seeds on its first row; ``measured`` is the first
+    seed's (every seed's is in the results file), ``held`` in how many seeds the claim held."""
+    lines = ["| survey section | paper | command | data, seeds | headline claim | measured (first seed) | held |",
+             "|---|---|---|---|---|---|---|"]
     for name, paper in results["papers"].items():
-        files = f"`{paper.get('module', name)}.py`"
-        data = f"{paper.get('data') or results.get('data') or ''}, {len(paper.get('seeds') or [])}"
+        seeds = paper.get("seeds") or results.get("seeds") or []
+        first = [paper["section"], paper["paper"], f"`{name}`",
+                 f"{paper.get('data') or results.get('data') or 'default'}, {_seed_text(seeds) or '-'}"]
         if paper.get("error"):
-            lines.append(f"| {paper['section']} | {paper['paper']} | {files} | `{name}` | {data} | "
-                         f"error: {_cell(paper['error'])} | |")
+            lines.append("| " + " | ".join(first) + f" | error: {_cell(paper['error'])} | | |")
             continue
         claims = [Claim.from_dict(c) for c in paper["claims"] if c["headline"]]
-        text = "<br>".join(f"{_cell(c.text)}: {_cell(c.measured)}" for c in claims)
-        held = "<br>".join(f"{c.seeds[0]}/{c.seeds[1]}" for c in claims)
-        lines.append(f"| {paper['section']} | {paper['paper']} | {files} | `{name}` | {data} | {text} | {held} |")
+        for i, c in enumerate(claims):
+            cells = first if i == 0 else ["", "", "", ""]
+            measured = c.measured.split(" | ")[0]  # merge_claims joins the seeds' values with " | "
+            lines.append("| " + " | ".join(cells + [_cell(c.text), _cell(measured), f"{c.seeds[0]}/{c.seeds[1]}"]) + " |")
     return "\n".join(lines)
 
 

@@ -125,7 +125,7 @@ def test_results_prints_the_scorecard_and_the_markdown_table(tmp_path, monkeypat
     capsys.readouterr()
     assert main(["results", str(tmp_path / "results.json"), "--markdown"]) == 0
     table = capsys.readouterr().out
-    assert table.count("\n| ") >= len(REPRODUCTIONS) and "obd's headline: 0.0 points" in table
+    assert table.count("\n| ") >= len(REPRODUCTIONS) and "| obd's headline | 0.0 points | 1/1 |" in table
 
 
 def test_results_rejects_a_file_that_is_not_a_results_json(tmp_path, capsys):

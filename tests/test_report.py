@@ -66,10 +66,19 @@ def test_scorecard_lists_headline_claims_and_counts_the_others():
     assert "ERROR boom" in scorecard(results(error="boom"))
 
 
-def test_survey_table_has_one_row_per_paper():
+def test_survey_table_has_one_row_per_headline_claim():
     table = survey_table(results())
     rows = [line for line in table.splitlines() if line.startswith("| Pruning")]
-    assert rows == ["| Pruning | A & B 1990 | `ab.py` | `ab` | synth_digits, 1 | x is below y: 1.0 | 1/1 |"]
+    assert rows == ["| Pruning | A & B 1990 | `ab` | synth_digits, 0 | x is below y | 1.0 | 1/1 |"]
+
+
+def test_survey_table_shows_the_first_seeds_measurement_and_the_seed_count():
+    merged = merge_claims([[claim(True, measured="0.5")], [claim(False, measured="0.9")], [claim(True, measured="0.6")]])
+    r = results()
+    r["papers"]["ab"]["claims"] = [c.to_dict() for c in merged + [claim(True, headline=False, key="p.z")]]
+    r["papers"]["ab"]["seeds"] = [0, 1, 2]
+    rows = [line for line in survey_table(r).splitlines()[2:]]
+    assert rows == ["| Pruning | A & B 1990 | `ab` | synth_digits, 0-2 | x is below y | 0.5 | 2/3 |"]
 
 
 def test_markdown_report_holds_claims_notes_and_rows():

@@ -29,26 +29,30 @@ from minicompress.reproductions import mozer1988_skeletonization as mozer
 from minicompress.pruning import global_prune
 from minicompress.train import evaluate, fit
 
-QUICK = os.environ.get("MINICOMPRESS_QUICK") == "1"
-rng = np.random.default_rng(0)
+SEED = int(os.environ.get("MINICOMPRESS_SEED", 0))
+rng = np.random.default_rng(SEED)
 
 # %% [markdown]
 # ## 1. A network in OBD's regime
-# 14×14 digits with the mean image subtracted, a 196-30-10 tanh network with tanh outputs,
-# targets ±1 and squared error. The optimizer is wrapped in Karnin's `ShadowArray`, which adds
-# −g·Δw into one extra array per weight at every step: that is all his method costs.
+# 14×14 digits with the mean image subtracted, scaled to unit variance; a 196-30-10 network of
+# LeCun's units f(a) = 1.7159·tanh(2a/3), whose gain is near 1 at the targets ±1, so training
+# settles without saturating them; OBD's objective E = Σ_i (d_i − x_i)² over the outputs,
+# averaged over the patterns (`obd.SquaredError`). The optimizer is wrapped in Karnin's
+# `ShadowArray`, which adds −g·Δw into one extra array per weight at every step: that is all his
+# method costs.
 
 # %%
-(x, y), (x_test, y_test) = load_train_test(n_train=1_500 if QUICK else 6_000, n_test=1_000, seed=0)
+(x, y), (x_test, y_test) = load_train_test(n_train=6_000, n_test=1_000, seed=SEED)
 x, x_test = nn.AvgPool2d(2)(x), nn.AvgPool2d(2)(x_test)
 mean = x.mean(axis=0)
-x, x_test = x - mean, x_test - mean
+scale = (x - mean).std()
+x, x_test = (x - mean) / scale, (x_test - mean) / scale
 t, t_test = 2 * nn.one_hot(y, 10) - 1, 2 * nn.one_hot(y_test, 10) - 1
-model = nn.Sequential(nn.Flatten(), nn.Linear(196, 30, rng=rng), nn.Tanh(),
-                      nn.Linear(30, 10, rng=rng), nn.Tanh())
-loss = nn.MSELoss()
+model = nn.Sequential(nn.Flatten(), nn.Linear(196, 30, rng=rng), nn.ScaledTanh(),
+                      nn.Linear(30, 10, rng=rng), nn.ScaledTanh())
+loss = obd.SquaredError()
 shadow = ShadowArray(nn.Adam(model.parameters(), lr=3e-3))  # records the actual steps Δw
-fit(model, loss, shadow, x, t, epochs=20 if QUICK else 40, batch_size=64, rng=1, verbose=False)
+fit(model, loss, shadow, x, t, epochs=40, batch_size=64, rng=SEED + 1, verbose=False)
 dense = evaluate(model, loss, x_test, t_test)["accuracy"]
 print(f"dense test accuracy {dense:.3f}")
 
@@ -121,14 +125,15 @@ for name, acc in curves.items():
     print(f"{name:14s}", " ".join(f"{a:.3f}" for a in acc))
 
 # %%
-assert rho["OBD ½hw²"] > 0.5  # OBD's ranking follows the truth
+assert rho["OBD ½hw²"] > max(0.5, rho["magnitude |w|"])  # OBD's ranking follows the truth, |w|'s less
 assert all(o >= r for o, r in zip(curves["OBD ½hw²"], curves["random"]))
 assert curves["OBD ½hw²"][2] > curves["magnitude |w|"][2]  # at 60% deleted
 
 # %% [markdown]
 # ## Exercises
-# 1. Karnin's Ŝ ranks worse than |w| here. Train with full-batch gradient descent instead of
-#    minibatches: does it improve, and why? *(Hint: the `karnin1990_sensitivity` docstring.)*
+# 1. Karnin's Ŝ ranks no better than |w| here, and deleting by it costs more accuracy. Train
+#    with full-batch gradient descent instead of minibatches: does it improve, and why? *(Hint:
+#    the `karnin1990_sensitivity` docstring.)*
 # 2. Use `obd.saliencies(model, loss, x, t, "ggn")` and `"exact"`. Does the ranking change?
 # 3. Remove the 10 least relevant hidden units with `mozer.remove_unit` and retrain briefly.
 #    How much accuracy comes back?

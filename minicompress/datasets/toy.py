@@ -3,14 +3,19 @@
 Boolean tasks return their whole truth table, patterns in binary counting order (the first
 input is the most significant bit), as ``x`` float32 (n_patterns, n_inputs) of 0/1 and ``y``
 int64 (n_patterns,) of 0/1. The papers train and test on the whole table, so the training and
-the test "split" of these tasks are the same 16 or 64 patterns.
+the test "split" of these tasks are the same 16 or 64 patterns. MONK's problems (Optimal Brain
+Surgeon's demonstrations, :func:`monk`) draw a training set at random, the whole table the test.
 """
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 
 RULE_PLUS_EXCEPTION_INPUTS = ("A", "B", "C", "D")
 MULTIPLEXER_INPUTS = ("s1", "s0", "d0", "d1", "d2", "d3")
+MONK_SIZES = (3, 3, 2, 3, 4, 2)  # values of MONK's six attributes: 432 patterns, 17 one-hot inputs
+MONK_TRAIN = {1: 124, 2: 169, 3: 122}  # training patterns of MONK-1, 2, 3 (Thrun et al. 1991)
 
 
 def bit_patterns(n_bits: int) -> np.ndarray:
@@ -79,3 +84,27 @@ def karnin_2d(n, rng, *, half_width=0.3):
     x = rng.random((n, 2), dtype=np.float32)
     y = np.abs(x[:, 0] - x[:, 1]) < half_width
     return x, y.astype(np.int64)
+
+
+def monk(problem: int, rng):
+    """MONK's problem 1, 2 or 3 (Thrun et al. 1991), generated from its rule.
+
+    All 432 patterns are the test set; the training set is ``MONK_TRAIN[problem]`` of them drawn
+    at random (the published fixed files are not used); MONK-3 has 5% of its training labels
+    flipped. Inputs are one-hot, 17 per pattern.
+
+    Returns
+    -------
+    x, y, x_test, y_test : float64 (n, 17), int64 (n,) of 0/1, float64 (432, 17), int64 (432,)
+    """
+    a = np.array(list(itertools.product(*[range(1, s + 1) for s in MONK_SIZES])))
+    a1, a2, a3, a4, a5, a6 = a.T
+    rule = {1: (a1 == a2) | (a5 == 1), 2: (a == 1).sum(axis=1) == 2,
+            3: ((a5 == 3) & (a4 == 1)) | ((a5 != 4) & (a2 != 3))}[problem]
+    x = np.concatenate([np.eye(s)[a[:, i] - 1] for i, s in enumerate(MONK_SIZES)], axis=1)
+    train = rng.choice(len(x), MONK_TRAIN[problem], replace=False)
+    y = rule[train].astype(np.int64)
+    if problem == 3:
+        flip = rng.choice(len(train), round(0.05 * len(train)), replace=False)
+        y[flip] = 1 - y[flip]
+    return x[train], y, x, rule.astype(np.int64)

@@ -6,6 +6,18 @@ pixels, (i, j) kernel offset. W (o, c, kh, kw), b (o,).
     y[n, o, r, s] = b[o] + Σ_{c,i,j} W[o, c, i, j] · x_pad[n, c, r·sh + i, s·sw + j]
 
 computed as one matrix product on the columns of :func:`~minicompress.nn.im2col.im2col`.
+
+Grouped convolution (``groups=g``, as PyTorch): the c input and o output channels are split into
+g contiguous groups, and output group q sees only input group q, so W is (o, c/g, kh, kw) and
+
+    y[n, o, r, s] = b[o] + Σ_{c', i, j} W[o, c', i, j] · x_pad[n, q·c/g + c', r·sh + i, s·sw + j]
+
+with q = ⌊o / (o/g)⌋ the group of output channel o.
+
+Depthwise is g = c. The rows of im2col's columns are ordered (channel, i, j), so the columns of
+group q are the contiguous block of rows q·k … (q+1)·k − 1, k = c/g·kh·kw, and every product
+below becomes g independent products, one per group (a batched GEMM). With g = 1 each is the
+plain GEMM, exactly as without groups.
 """
 from __future__ import annotations
 
@@ -30,23 +42,31 @@ class Conv2d(Module):
     in_channels, out_channels : int
     kernel_size, stride, padding : int or (int, int)
     bias : bool
+    groups : int
+        g, dividing both channel counts: output group q sees only input group q.
     rng : np.random.Generator, int or None
-        Randomness of the initialization, U(−1/√fan_in, 1/√fan_in), fan_in = c·kh·kw.
+        Randomness of the initialization, U(−1/√fan_in, 1/√fan_in), fan_in = c/g·kh·kw.
     dtype : floating dtype
 
-    Shapes: x (n, c, h, w), y (n, o, oh, ow) with oh = ⌊(h + 2·ph − kh)/sh⌋ + 1.
+    Shapes: x (n, c, h, w), W (o, c/g, kh, kw), y (n, o, oh, ow) with
+    oh = ⌊(h + 2·ph − kh)/sh⌋ + 1.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 bias: bool = True, *, rng=None, dtype=np.float32):
+                 bias: bool = True, *, groups: int = 1, rng=None, dtype=np.float32):
         super().__init__()
         self.in_channels = positive_int(in_channels, "Conv2d", "in_channels")
         self.out_channels = positive_int(out_channels, "Conv2d", "out_channels")
         self.kernel_size = pair(kernel_size, "Conv2d", "kernel_size")
         self.stride = pair(stride, "Conv2d", "stride")
         self.padding = pair(padding, "Conv2d", "padding", minimum=0)
+        self.groups = positive_int(groups, "Conv2d", "groups")
+        if self.in_channels % self.groups or self.out_channels % self.groups:
+            raise ValueError(f"Conv2d: groups must divide in_channels and out_channels, got "
+                             f"groups={self.groups} with in_channels={self.in_channels}, "
+                             f"out_channels={self.out_channels}")
         rng = as_rng(rng)
-        shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
         self.weight = Parameter(init.uniform_fan_in(shape, rng=rng, dtype=dtype), "weight")
         self.bias = None
         if bias:
@@ -73,7 +93,7 @@ class Conv2d(Module):
                              f"{self.padding} does not fit an input of size {x.shape[2:]}")
         cols = im2col(x, self.kernel_size, self.stride, self.padding, buffers=self.buffers)
         self.cache["x_shape"], self.cache["cols"] = x.shape, cols
-        y = self.weight.value().reshape(o, -1) @ cols  # (o, oh·ow·n)
+        y = self._weight_times(self.weight.value().reshape(o, -1), cols)  # (o, oh·ow·n)
         if self.bias is not None:
             y += self.bias.value()[:, None]
         return np.ascontiguousarray(y.reshape(o, oh, ow, n).transpose(3, 0, 1, 2))
@@ -103,15 +123,39 @@ class Conv2d(Module):
         return col2im(dcols, x_shape, self.kernel_size, self.stride, self.padding,
                       buffers=self.buffers)
 
+    # ----- the three products, one per group (g = 1: the plain GEMM) -----------------------
+    def _weight_times(self, W: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """W cols per group: W (o, k), cols (g·k, p) -> (o, p)."""
+        if self.groups == 1:
+            return W @ cols
+        g, (o, k) = self.groups, W.shape
+        return (W.reshape(g, o // g, k) @ cols.reshape(g, k, -1)).reshape(o, -1)
+
+    def _weight_t_times(self, W: np.ndarray, g_t: np.ndarray) -> np.ndarray:
+        """Wᵀ g per group: W (o, k), g (o, p) -> (g·k, p)."""
+        if self.groups == 1:
+            return W.T @ g_t
+        g, (o, k) = self.groups, W.shape
+        Wt = W.reshape(g, o // g, k).transpose(0, 2, 1)  # (g, k, o/g)
+        return (Wt @ g_t.reshape(g, o // g, -1)).reshape(g * k, -1)
+
+    def _outer(self, g_t: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """g colsᵀ per group, summed over the columns: g (o, p), cols (g·k, p) -> (o, k)."""
+        if self.groups == 1:
+            return g_t @ cols.T
+        g, (o, p) = self.groups, g_t.shape
+        cols_t = cols.reshape(g, -1, p).transpose(0, 2, 1)  # (g, p, k)
+        return (g_t.reshape(g, o // g, p) @ cols_t).reshape(o, -1)
+
     def _grad_params(self, g_t: np.ndarray) -> None:
         cols = self.cached("cols")
-        self.weight.add_grad((g_t @ cols.T).reshape(self.weight.shape))
+        self.weight.add_grad(self._outer(g_t, cols).reshape(self.weight.shape))
         if self.bias is not None:
             self.bias.add_grad(g_t.sum(axis=1))
 
     def _grad_input(self, g_t: np.ndarray) -> np.ndarray:
         o = self.out_channels
-        dcols = self.weight.value().reshape(o, -1).T @ g_t  # (c·kh·kw, oh·ow·n)
+        dcols = self._weight_t_times(self.weight.value().reshape(o, -1), g_t)  # (c·kh·kw, p)
         return self._col2im(dcols, self.cached("x_shape"))
 
     # ----- second order (protocol in minicompress.nn.module) ------------------------------
@@ -121,30 +165,33 @@ class Conv2d(Module):
         Σ_{n, r, s} ∂²E/∂a[n, o, r, s]² · x_pad[n, c, r·sh + i, s·sw + j]² = h_t · (cols²)ᵀ.
         Input side: ∂²E/∂x² ≈ col2im((W²)ᵀ h)."""
         h_t, cols = self._channels_first(h_out), self.cached("cols")
-        self.weight.add_hdiag((h_t @ (cols * cols).T).reshape(self.weight.shape))
+        self.weight.add_hdiag(self._outer(h_t, cols * cols).reshape(self.weight.shape))
         if self.bias is not None:
             self.bias.add_hdiag(h_t.sum(axis=1))
         if not need_input:
             return None, None
         W2 = self.weight.value().reshape(self.out_channels, -1)
-        h_in = self._col2im((W2 * W2).T @ h_t, self.cached("x_shape"))
+        h_in = self._col2im(self._weight_t_times(W2 * W2, h_t), self.cached("x_shape"))
         return (None if g_out is None else self.grad_input(g_out)), h_in
 
     def backward_ggn(self, s_out, need_input=True):
         """s (m, n, o, oh, ow). Per-example gradients do not factor here (each sums over pixels
         before it is squared), so they are formed explicitly: for image n and column c,
-        G = s[c, n] (o, oh·ow) @ cols_n (oh·ow, c·kh·kw), a batched GEMM over images, in
-        chunks of images to bound memory."""
+        G = s[c, n] (o, oh·ow) @ cols_n (oh·ow, c·kh·kw), a batched GEMM over images (and over
+        groups), in chunks of images to bound memory."""
         m, n, o = s_out.shape[:3]
         cols = self.cached("cols").reshape(-1, s_out.shape[3] * s_out.shape[4], n)  # (k, p, n)
         per_image = s_out.reshape(m, n, o, -1).transpose(1, 0, 2, 3).reshape(n, m * o, -1)
-        step = max(1, GGN_CHUNK_FLOATS // (m * o * cols.shape[0]))
+        step = max(1, GGN_CHUNK_FLOATS // (m * o * cols.shape[0] // self.groups))
         hw, hb = 0.0, 0.0
         for start in range(0, n, step):
             part = slice(start, start + step)
             cols_part = np.ascontiguousarray(cols[:, :, part].transpose(2, 1, 0))  # (n', p, k)
-            g = per_image[part] @ cols_part  # (n', m·o, k): one GEMM per image
-            hw = hw + np.einsum("nck,nck->ck", g, g).reshape(m, o, -1).sum(axis=0)
+            if self.groups == 1:
+                g = per_image[part] @ cols_part  # (n', m·o, k): one GEMM per image
+                hw = hw + np.einsum("nck,nck->ck", g, g).reshape(m, o, -1).sum(axis=0)
+            else:
+                hw = hw + self._ggn_grouped(per_image[part], cols_part, m)
             b = per_image[part].sum(axis=2)  # (n', m·o)
             hb = hb + (b * b).sum(axis=0).reshape(m, o).sum(axis=0)
         self.weight.add_hdiag(hw.reshape(self.weight.shape))
@@ -155,8 +202,19 @@ class Conv2d(Module):
         n_, c, h, w = self.cached("x_shape")
         folded = s_out.reshape(m * n, *s_out.shape[2:])  # columns become extra images
         W2 = self.weight.value().reshape(o, -1)
-        s_in = self._col2im(W2.T @ self._to_columns(folded), (m * n, c, h, w))
+        s_in = self._col2im(self._weight_t_times(W2, self._to_columns(folded)), (m * n, c, h, w))
         return s_in.reshape(m, n, c, h, w)
+
+    def _ggn_grouped(self, s_part: np.ndarray, cols_part: np.ndarray, m: int) -> np.ndarray:
+        """Σ over images and columns of the squared per-example gradients, group by group:
+        s_part (n', m·o, p), cols_part (n', p, g·k) -> (o, k)."""
+        g, (n_, _, p) = self.groups, s_part.shape
+        og = self.out_channels // g
+        s = s_part.reshape(n_, m, g, og, p).transpose(0, 2, 1, 3, 4).reshape(n_, g, m * og, p)
+        c = cols_part.reshape(n_, p, g, -1).transpose(0, 2, 1, 3)  # (n', g, p, k)
+        grads = s @ c  # (n', g, m·og, k)
+        squares = np.einsum("nqck,nqck->qck", grads, grads).reshape(g, m, og, -1)
+        return squares.sum(axis=1).reshape(self.out_channels, -1)
 
     def forward_r(self, rx, v):
         """R{y} = conv(R{x}; W) + conv(x; R{W}) + R{b}: the columns of R{x} are kept for
@@ -169,9 +227,9 @@ class Conv2d(Module):
         ry = np.zeros((o, oh * ow * n), cols.dtype)
         if rx is not None:
             rcols = im2col(rx, self.kernel_size, self.stride, self.padding, buffers=self.buffers_r)
-            ry += self.weight.value().reshape(o, -1) @ rcols
+            ry += self._weight_times(self.weight.value().reshape(o, -1), rcols)
         if rW is not None:
-            ry += rW.reshape(o, -1) @ cols
+            ry += self._weight_times(rW.reshape(o, -1), cols)
         if rb is not None:
             ry += rb[:, None]
         self.cache.update(rcols=rcols, rW=rW)
@@ -182,24 +240,25 @@ class Conv2d(Module):
         R{g_in} = col2im(Wᵀ R{g} + R{W}ᵀ g)."""
         g_t, rg_t = self._channels_first(g_out), self._channels_first(rg_out)
         cols, rcols, rW = self.cached("cols"), self.cache["rcols"], self.cache["rW"]
-        hw = rg_t @ cols.T
+        hw = self._outer(rg_t, cols)
         if rcols is not None:
-            hw += g_t @ rcols.T
+            hw += self._outer(g_t, rcols)
         accumulate(hv, self.weight, hw.reshape(self.weight.shape))
         if self.bias is not None:
             accumulate(hv, self.bias, rg_t.sum(axis=1))
         if not need_input:
             return None, None
         W2 = self.weight.value().reshape(self.out_channels, -1)
-        rdcols = W2.T @ rg_t
+        rdcols = self._weight_t_times(W2, rg_t)
         if rW is not None:
-            rdcols += rW.reshape(self.out_channels, -1).T @ g_t
+            rdcols += self._weight_t_times(rW.reshape(self.out_channels, -1), g_t)
         x_shape = self.cached("x_shape")
         return self._grad_input(g_t), self._col2im(rdcols, x_shape)
 
     def macs(self, output_shape: tuple, nonzero: bool = False) -> int:
-        """c_out·c_in·kh·kw·oh·ow per example (the zero padding included; nnz(W)·oh·ow with
-        ``nonzero``); ``output_shape`` is (c_out, oh, ow)."""
+        """c_out·(c_in/g)·kh·kw·oh·ow per example (the size of W times the output pixels; the
+        zero padding included; nnz(W)·oh·ow with ``nonzero``); ``output_shape`` is
+        (c_out, oh, ow)."""
         w = self.weight.value()
         return (int(np.count_nonzero(w)) if nonzero else w.size) * int(np.prod(output_shape[1:]))
 
@@ -207,7 +266,7 @@ class Conv2d(Module):
         return dict(in_channels=self.in_channels, out_channels=self.out_channels,
                     kernel_size=list(self.kernel_size), stride=list(self.stride),
                     padding=list(self.padding), bias=self.bias is not None,
-                    dtype=str(self.weight.data.dtype))
+                    groups=self.groups, dtype=str(self.weight.data.dtype))
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels} -> {self.out_channels}, kernel={self.kernel_size}"
@@ -215,4 +274,6 @@ class Conv2d(Module):
             s += f", stride={self.stride}"
         if self.padding != (0, 0):
             s += f", padding={self.padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
         return s + ("" if self.bias is not None else ", bias=False")

@@ -17,6 +17,11 @@ diag_hutchinson   unbiased estimate E[v ⊙ Hv] of the diagonal, Rademacher v   
 fisher_diag       empirical Fisher diagonal, mean over examples of (∇E_n)²       ≈ 1 backward
 ================  =============================================================  ==============
 
+Built on ``hvp`` and the GGN's columns, in sibling files and re-exported here:
+``top_eigenvalues``, ``spectral_density``, ``smoothed_density`` (the Hessian's spectrum,
+:mod:`minicompress.nn.spectrum`), ``trace`` (:mod:`minicompress.nn.stochastic_trace`) and
+``kfac``, ``kfac_diag`` (Kronecker-factored GGN blocks, :mod:`minicompress.nn.kfac`).
+
 How they relate: H = G + Σ (∂E/∂z)·∂²z/∂θ². For networks that are piecewise linear in θ between
 the loss and each weight (ReLU and max-pool networks) the second term vanishes and the exact
 diagonal equals the GGN diagonal. For tanh or sigmoid networks they differ.
@@ -204,3 +209,9 @@ def _split(flat: np.ndarray, params) -> list[np.ndarray]:
         out.append(flat[start:start + p.data.size].reshape(p.data.shape))
         start += p.data.size
     return out
+
+
+# The spectrum (top eigenvalues, trace, density) and K-FAC live in sibling files, re-exported here.
+from minicompress.nn.spectrum import smoothed_density, spectral_density, top_eigenvalues  # noqa: E402,F401
+from minicompress.nn.stochastic_trace import trace  # noqa: E402,F401
+from minicompress.nn.kfac import KroneckerFactors, kfac, kfac_diag  # noqa: E402,F401

@@ -25,7 +25,8 @@ The kernel is the prior. For pixels: the squared exponential on their coordinate
 
     k(i, j) = exp(−‖p_i − p_j‖² / 2ℓ²)                                 (se_kernel)
 
-smooth at the scale ℓ (in pixels). Where the inputs have no topology (deeper layers, speech
+smooth at the scale ℓ (in pixels; the authors' code, GaussianKernelDictionary, has the same
+form). Where the inputs have no topology (deeper layers, speech
 frames), a data-driven kernel: the empirical covariance of the layer's inputs (empirical_kernel).
 
 Columns [columnar architecture]. One α for every feature confines them all to one
@@ -41,13 +42,16 @@ factors learned (plain low rank, rank r with r(n_v + n_h) ≈ f·n_v·n_h). Ours
 of the identity (a feature is its values at α and zero elsewhere: random connectivity).
 
 Size of the atoms. A kernel atom whose α point lies far from the others is the kernel's column
-around it, k(·, p)/(1 + λ), of norm ≈ ℓ√π inside the grid (Σ over the integers of exp(−d²/ℓ²) is
-√π·ℓ to 1e-4 for ℓ ≥ 1, and the 2-D sum is its square); atoms whose α points are close share
-that mass and shrink. At ℓ = 1 px on the 28×28 grid the median atom norm is 1.75 at f = 5%, 1.71
-at 10%, 1.63 at 25%, 1.46 at 50% (λ = 1e-3): *not* unit norm. The random and identity atoms have
-norm ≈ 1. It matters for training: FactorizedLinear starts every row of W at the same expected norm
-whatever U, but a gradient step on W_α moves W by U Uᵀ times the dense gradient, so an SGD
-learning rate acts up to ≈ πℓ² times more strongly through SE atoms than through unit-norm ones.
+around it, k(·, p)/(1 + λ), of norm ≈ ℓ√π/(1 + λ) inside the grid (Σ over the integers of
+exp(−d²/ℓ²) is √π·ℓ to 1e-4 for ℓ ≥ 1, and the 2-D sum is its square); atoms whose α points are
+close share that mass and shrink. At ℓ = 1 px on the 28×28 grid and λ = 1e-3 the median atom norm
+is 1.75 at f = 5%, 1.71 at 10%, 1.63 at 25%, 1.46 at 50%: *not* unit norm (the random and
+identity atoms have norm ≈ 1). It matters for training, not for what the layer can express: with
+W_α learned, U_α spans the columns of k_αᵀ whatever λ, so λ (like any rescaling of the atoms,
+or using k_αᵀ itself as one version of the authors' code does) only changes the conditioning. A gradient step on W_α moves W by U Uᵀ times the dense gradient:
+at λ = 1e-3 the largest eigenvalue of a column's U Uᵀ is 3.5-12 (f = 5-50%), so SGD steps
+through SE atoms are several times those of the dense layer; at λ = 1 (the size of the kernel's
+diagonal) it is 1.0-1.25, as for the dense layer (U = I, eigenvalue 1).
 
 Engine layout: the engine stores W as (o, i) = (n_h, n_v), one row per hidden unit, so
 W = U_α W_α reads W = V Uᵀ with V = W_αᵀ (o × |α|) and U = U_α (i × |α|):

@@ -51,7 +51,7 @@ ROUNDING_NAMES = {"nearest": "RN", "stochastic": "SR"}
 
 
 def limited_precision(model: nn.Module, fmt: FixedPoint | None, rounding: str | None, lr: float,
-                      rng):
+                      rng, *, convert_logits: bool = True):
     """Gupta et al.'s training setup: the model's values in ``fmt`` with ``rounding``.
 
     Parameters
@@ -65,6 +65,11 @@ def limited_precision(model: nn.Module, fmt: FixedPoint | None, rounding: str | 
         SGD's step size on the loss as the caller computes it (e.g. summed over the batch).
     rng : Generator
         One stream for every stochastic rounding of the run.
+    convert_logits : bool
+        Convert the last layer's output (the logits, the softmax cost's input) like every other
+        layer output. False keeps them as the wide accumulator computed them (their error,
+        p − y, is still converted): a logit in ⟨2, 14⟩ cannot leave [−2, 2), which caps the
+        softmax's confidence at 0.86 and stops the gradient of every saturated logit.
 
     Returns
     -------
@@ -74,6 +79,11 @@ def limited_precision(model: nn.Module, fmt: FixedPoint | None, rounding: str | 
         return model, QuantizedOptimizer(nn.SGD(model.parameters(), lr=lr)), {}
     kinds = {k: Quantizer(fmt, rounding, rng) for k in ("activations", "errors", "inputs")}
     quantized = quantize_model(model, **kinds, placement="outputs", dtype=np.float64)
+    if not convert_logits:  # the Quantize after the last layer keeps only its backward rounding
+        if not isinstance(quantized.layers[-1], Quantize):
+            raise ValueError(f"convert_logits=False: expected the model to end with a layer whose "
+                             f"output is converted (Linear, Conv2d), got {quantized.layers[-1].describe()}")
+        quantized = nn.Sequential(*quantized.layers[:-1], Quantize(backward=kinds["errors"]))
     weights = Quantizer(fmt, rounding, rng, count=False)  # the optimizer counts lost updates
     return quantized, QuantizedOptimizer(nn.SGD(quantized.parameters(), lr=lr), weights), kinds
 

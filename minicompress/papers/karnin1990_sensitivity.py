@@ -26,15 +26,19 @@ the estimate stays a Riemann sum of the line integral with momentum or Adam, whe
 Pitfalls:
 - Where the weight barely moved, w_f − w_i ≈ 0 and the stretch factor blows up: the denominator
   is clamped to ±``min_change`` (:func:`sensitivity_estimate`).
-- Ŝ is negative where the weight moved toward zero without crossing it (the path integral then
-  says E rose on the way, which stretched to [0, w_f] predicts that deleting it lowers E); used
-  as is, lowest deleted first.
+- Ŝ is negative where the weight moved toward zero without crossing it: E fell on the way from
+  w_i toward 0, so the straight-line extrapolation predicts that going on to 0 lowers E further;
+  used as is, lowest deleted first.
 - The stretch assumes ∂E/∂w is about the same on [0, w_f] as on the path: exact where E is
   linear in w (tested), poor where training stopped away from a minimum. There S is dominated by
   the first-order term −g·w_f, which has either sign and which the path integral does not see;
   with minibatches, Σ(Δw)² also accumulates the noise of every step. This is why Ŝ ranks the
   weights of a large network trained by minibatch SGD (LeNet-300-100 on digits) far worse than
   |w| does, while on the paper's small, converged, full-batch problems it ranks them well.
+- The sum credits a weight with the error it removed on the way, not with what removing it from
+  the final net costs: a weight that grew late, by many small steps, while other weights did the
+  work, keeps a small Σ g·Δw however much the final net needs it (on rule-plus-exception the
+  exception unit's large weights look as redundant as the truly redundant ones).
 - Memory: the shadow array (one float64 per weight) and a copy of the initial weights.
 
 :func:`brute_force_sensitivity` measures S itself, one entry at a time: the definition the
@@ -107,7 +111,7 @@ class ShadowArray:
     actual step rather than assuming Δw = −η g.
 
     Memory: the shadow arrays (float64, one per weight), a copy of the initial weights, and a
-    temporary copy of the weights during each step.
+    buffer per weight for the step.
 
     >>> shadow = ShadowArray(nn.SGD(model.parameters(), lr=0.1, momentum=0.9))  # doctest: +SKIP
     >>> fit(model, loss, shadow, x, y, epochs=10, batch_size=128)               # doctest: +SKIP
@@ -131,16 +135,18 @@ class ShadowArray:
         self.initial = [p.data.copy() for p in self.params]
         self.shadow = [np.zeros(p.shape) for p in self.params]
         self.steps = 0
+        self._step = [np.empty_like(p.data) for p in self.params]  # w before a step, then Δw
 
     def zero_grad(self) -> None:
         self.optimizer.zero_grad()
 
     def step(self) -> None:
         """One step of the wrapped optimizer, then shadow −= g ⊙ Δw."""
-        before = [p.data.copy() for p in self.params]
+        for p, buffer in zip(self.params, self._step):
+            np.copyto(buffer, p.data)  # buffers reused: the wrapper runs after every step
         self.optimizer.step()
-        for p, w, shadow in zip(self.params, before, self.shadow):
-            shadow_update(shadow, p.grad, p.data - w)
+        for p, step, shadow in zip(self.params, self._step, self.shadow):
+            shadow_update(shadow, p.grad, np.subtract(p.data, step, out=step))
         self.steps += 1
 
     def sensitivity(self, min_change: float = 1e-6) -> list[np.ndarray]:

@@ -33,18 +33,31 @@ weight TF-MOT zeroed holds at most one step's update when the next mask is compu
 almost always zeroed again; the two rules then give nearly the same masks.
 
 Functions: :func:`prune_weights` (one shot, "layer" / "global" / "random"), :func:`gradual_schedule`
-(Eq. 1 in the paper's t₀, n, Δt) and :func:`gradual_pruner` (the schedule applied from
-``fit(on_step=...)``).
+(Eq. 1 in the paper's t₀, n, Δt) and :class:`GradualPruning` (Eq. 1 applied to every weight
+matrix from ``fit(on_step=...)``, each to its own final sparsity if asked).
 """
 from __future__ import annotations
+
+import numbers
 
 from minicompress import nn, pruning
 
 METHODS = ("layer", "global", "random")
 
 
-def prune_weights(model: nn.Module, method: str, sparsity: float, rng=None) -> None:
-    """One-shot pruning of ``model``'s weight matrices (biases are kept) to ``sparsity``.
+def layer_sparsities(model: nn.Module, sparsity) -> list[float]:
+    """One sparsity per weight matrix of ``model``: ``sparsity`` itself if it is one number,
+    else the sequence checked against the number of weight matrices (e.g. Han et al.'s Table 2
+    rates for LeNet-300-100: 92%, 91% and 74% of fc1, fc2, fc3 pruned, 12× overall)."""
+    n = len(pruning.weights(model))
+    rates = [sparsity] * n if isinstance(sparsity, numbers.Real) else list(sparsity)
+    if len(rates) != n:
+        raise ValueError(f"sparsity: expected one number or one per weight matrix ({n}), got {sparsity!r}")
+    return rates
+
+
+def prune_weights(model: nn.Module, method: str, sparsity, rng=None) -> None:
+    """One-shot pruning of ``model``'s weight matrices (biases are kept).
 
     Parameters
     ----------
@@ -53,8 +66,8 @@ def prune_weights(model: nn.Module, method: str, sparsity: float, rng=None) -> N
         "layer": each weight loses the fraction ``sparsity`` of its smallest |w| (PyTorch's
         ``l1_unstructured`` on each layer, TF-MOT); "global": one threshold over all of them
         (``global_unstructured``); "random": ``random_unstructured`` on each layer (the baseline).
-    sparsity : float in [0, 1]
-        Fraction of each layer's (or all) weights deleted, counted among those still unpruned.
+    sparsity : float in [0, 1], or one per weight matrix ("layer" and "random")
+        Fraction deleted, counted among the entries still unpruned.
     rng : Generator, int or None
         Draws of "random".
     """
@@ -62,13 +75,15 @@ def prune_weights(model: nn.Module, method: str, sparsity: float, rng=None) -> N
         raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
     weights = pruning.weights(model)
     if method == "global":
+        if not isinstance(sparsity, numbers.Real):
+            raise ValueError(f"sparsity: global pruning takes one number, got {sparsity!r}")
         pruning.global_prune(weights, sparsity)
         return
-    for w in weights:
+    for w, rate in zip(weights, layer_sparsities(model, sparsity)):
         if method == "layer":
-            pruning.prune(w, sparsity)
+            pruning.prune(w, rate)
         else:
-            pruning.random_unstructured(w, sparsity, rng=rng)
+            pruning.random_unstructured(w, rate, rng=rng)
 
 
 def gradual_schedule(final_sparsity: float, *, begin_step: int, n_updates: int, frequency: int,
@@ -83,7 +98,45 @@ def gradual_schedule(final_sparsity: float, *, begin_step: int, n_updates: int, 
                                    frequency=frequency)
 
 
-def gradual_pruner(model: nn.Module, schedule) -> pruning.ScheduledPruner:
-    """The object that applies ``schedule`` to each weight matrix of ``model`` (layer-wise, as
-    TF-MOT); pass it as ``fit(..., on_step=pruner)``. Its ``history`` records every update."""
-    return pruning.ScheduledPruner(pruning.weights(model), schedule)
+class GradualPruning:
+    """Zhu & Gupta's gradual pruning of each weight matrix of ``model`` to its final sparsity,
+    layer-wise as TF-MOT (one :class:`~minicompress.pruning.ScheduledPruner` and one Eq. 1
+    schedule per matrix, all on the same steps); pass it as ``fit(..., on_step=pruning)``.
+
+    Parameters
+    ----------
+    model : Module
+    final_sparsity : float, or one per weight matrix
+    begin_step, n_updates, frequency : int
+        t₀, n and Δt of Eq. 1 (:func:`gradual_schedule`).
+
+    Attributes
+    ----------
+    schedules : list of PolynomialDecay
+    history : list of dict
+        One record per mask update: step and the realized sparsity over all weight matrices.
+    """
+
+    def __init__(self, model: nn.Module, final_sparsity, *, begin_step: int, n_updates: int,
+                 frequency: int):
+        self.weights = pruning.weights(model)
+        self.schedules = [gradual_schedule(s, begin_step=begin_step, n_updates=n_updates,
+                                           frequency=frequency)
+                          for s in layer_sparsities(model, final_sparsity)]
+        self.pruners = [pruning.ScheduledPruner([w], s) for w, s in zip(self.weights, self.schedules)]
+        self.history: list[dict] = []
+
+    def __call__(self, step: int) -> None:
+        for pruner in self.pruners:
+            pruner(step)
+        if self.schedules[0].should_update(step):
+            self.history.append(dict(step=step, sparsity=self.sparsity()))
+
+    def sparsity(self) -> float:
+        """Fraction of masked entries over all weight matrices."""
+        return pruning.masked_fraction(self.weights)
+
+    def target(self, step: int) -> float:
+        """Eq. 1's overall sparsity at ``step`` (the layers' targets weighted by their sizes)."""
+        sizes = [w.data.size for w in self.weights]
+        return sum(n * s.sparsity(step) for n, s in zip(sizes, self.schedules)) / sum(sizes)

@@ -9,6 +9,8 @@ from minicompress.pruning.masks import (compute_mask, global_prune, is_pruned, l
                                         masked_fraction, n_masked, prune, prune_count,
                                         random_structured, random_unstructured, remove,
                                         structured_prune, weights)
+from minicompress.pruning.nm import (NMSparse, is_nm_sparse, nm_compress, nm_mask, nm_prune,
+                                     nm_storage_bytes)
 from minicompress.pruning.schedules import ConstantSparsity, PolynomialDecay, ScheduledPruner
 from minicompress.pruning.surgery import remove_units, shrink
 
@@ -17,4 +19,5 @@ __all__ = [
     "random_unstructured", "random_structured", "remove", "is_pruned", "weights", "n_masked",
     "masked_fraction", "ConstantSparsity", "PolynomialDecay", "ScheduledPruner",
     "iterative_pruning", "PruningRun", "magnitude_scores", "remove_units", "shrink",
+    "nm_mask", "is_nm_sparse", "nm_prune", "nm_compress", "nm_storage_bytes", "NMSparse",
 ]

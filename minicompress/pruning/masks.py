@@ -21,6 +21,7 @@ into ``data``; :mod:`minicompress.pruning.surgery` then deletes whole units for 
 """
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 
@@ -261,3 +262,23 @@ def _check_dim(dim, param: Parameter) -> int:
         raise ValueError(f"dim: expected an int in [{-ndim}, {ndim - 1}] for "
                          f"{param.name or 'a parameter'} of shape {param.shape}, got {dim!r}")
     return int(dim) % ndim
+
+
+def flat_parameters(model: Module) -> np.ndarray:
+    """All of ``model``'s parameters raveled and concatenated, in order, as float64 (P,)."""
+    return np.concatenate([p.data.ravel() for p in model.parameters()]).astype(np.float64)
+
+
+def with_parameters(model: Module, w: np.ndarray, deleted) -> Module:
+    """A deep copy of ``model`` whose parameters are the flat vector ``w`` (P,), in the order of
+    :func:`flat_parameters`; ``deleted`` (a flat bool mask (P,), or indices) marks the entries
+    masked to zero and frozen. ``model`` is left unchanged."""
+    model, start = copy.deepcopy(model), 0
+    gone = np.zeros(w.size, bool)
+    gone[deleted] = True
+    for p in model.parameters():
+        size = p.data.size
+        p.data = w[start:start + size].reshape(p.shape).astype(p.data.dtype)
+        p.mask = (~gone[start:start + size]).reshape(p.shape).astype(p.data.dtype)
+        start += size
+    return model

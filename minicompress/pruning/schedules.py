@@ -121,8 +121,11 @@ class ScheduledPruner:
     history : list of dict
         One record per update: step, target, sparsity (realized, over ``params``).
 
-    Deviation from TF-MOT: its mask keeps every weight tied with the k-th largest magnitude, so
+    Deviations from TF-MOT: its mask keeps every weight tied with the k-th largest magnitude, so
     its realized sparsity can fall short of s; here exactly n − k entries go (ties by flat index).
+    And TF-MOT recomputes each mask from the magnitudes of all the layer's weights, a weight it
+    zeroed having received one step of gradient since, so in principle a zeroed weight can
+    return; here masked entries get no gradient and the mask only gains zeros.
     """
 
     def __init__(self, params, schedule, *, scores=None, scope: str = "layer"):

@@ -11,7 +11,20 @@ format      e   m   largest finite         smallest normal      smallest subnorm
 bfloat16    8   7   (2 − 2⁻⁷)·2¹²⁷ ≈ 3.4e38  2⁻¹²⁶ ≈ 1.2e−38     2⁻¹³³ ≈ 9.2e−41          2⁻⁷
 float16     5   10  65504                  2⁻¹⁴ ≈ 6.1e−5        2⁻²⁴ ≈ 6.0e−8            2⁻¹⁰
 float32     8   23  ≈ 3.4e38               2⁻¹²⁶                2⁻¹⁴⁹                    2⁻²³
+E5M2        5   2   57344                  2⁻¹⁴                 2⁻¹⁶                     2⁻²
+E4M3 (fn)   4   3   448                    2⁻⁶                  2⁻⁹                      2⁻³
+E3M2, E2M3  3/2 2/3 28 / 7.5               2⁻² / 1              2⁻⁴ / 2⁻³                2⁻² / 2⁻³
+E2M1        2   1   6                      1                    ½                        ½
 ==========  ==  ==  =====================  ===================  =====================  ======
+
+The 8-bit floats (Micikevicius et al. 2022; the OCP 8-bit float and Microscaling specs) differ in
+what the top exponent field E = 2ᵉ − 1 holds (``FloatFormat.specials``):
+
+- ``"ieee"``: ±inf (f = 0) and NaNs (f ≠ 0), as IEEE 754: bfloat16, float16, E5M2.
+- ``"nan"``: no infinities; the top field holds normal numbers, except S.1…1.1…1, the only NaN.
+  E4M3 ("e4m3fn"): max = 1.75·2⁸ = 448 (S.1111.110).
+- ``"none"``: every pattern is a finite number: the FP6 (E2M3, E3M2) and FP4 (E2M1) elements
+  of the MX formats, max = (2 − 2⁻ᵐ)·2^(2ᵉ − 1 − bias).
 
 How :func:`quantize_float` rounds, on each input's bit pattern (float32 viewed as uint32, float64
 as uint64; the sign is set aside and put back at the end):
@@ -27,7 +40,11 @@ as uint64; the sign is set aside and put back at the end):
    the input: float16 in float32, bfloat16 in float64) the spacing stops shrinking: there the
    format is fixed point with resolution 2^(emin − m), and those entries are rounded as such
    (:func:`~minicompress.quant.rounding.round_stochastic` for stochastic rounding).
-3. Overflow: beyond the largest finite value, nearest-even gives ±inf (IEEE 754); toward zero
+3. Overflow, beyond the largest finite value, where libraries differ (ml_dtypes issues #260,
+   #400): nearest-even does what a cast does, ±inf for "ieee" formats (IEEE 754, ml_dtypes,
+   PyTorch), NaN for E4M3 (ml_dtypes' and PyTorch's e4m3fn: 464 → 448, 465 → NaN); formats
+   without specials saturate at ±max (ml_dtypes, the OCP spec). ``saturate=True`` clamps to ±max
+   instead, ±inf inputs included (CUDA's ``__NV_SATFINITE``; ONNX's ``saturate``). Toward zero
    gives ±max (IEEE 754); stochastic saturates at ±max (our choice: no rounding to infinity).
 
 What stochastic rounding's mean is, E[q(x)] over the random bits, for finite x:
@@ -39,8 +56,9 @@ What stochastic rounding's mean is, E[q(x)] over the random bits, for finite x:
 - ±max for |x| > max (saturation, not x);
 - with ``subnormals=False``, 0 wherever the rounded value falls below the smallest normal (the
   flush biases toward zero).
-4. ±0 keep their sign; ±inf stay; NaN stays NaN (quiet, with its sign and leading payload bits,
-   as TensorFlow's bfloat16 conversion).
+4. ±0 keep their sign; ±inf stay (E4M3: NaN; without specials: ±max); NaN stays NaN (quiet,
+   with its sign and leading payload bits, as TensorFlow's bfloat16 conversion; a format
+   without NaN has no code for it, and :meth:`FloatFormat.encode` refuses it).
 
 Subnormals are kept by default (IEEE gradual underflow: NumPy's float16, PyTorch's and
 ml_dtypes' bfloat16 do the same). ``FloatFormat(..., subnormals=False)`` flushes subnormal
@@ -66,13 +84,16 @@ CONTAINERS = {np.dtype(np.float32): (np.uint32, 8, 23), np.dtype(np.float64): (n
 class FloatFormat:
     """A binary floating-point format with ``exp_bits`` exponent and ``man_bits`` stored
     mantissa bits (1 sign bit besides); IEEE 754 semantics. ``subnormals=False`` flushes
-    subnormal results to ±0."""
+    subnormal results to ±0. ``specials``: what the top exponent field holds, "ieee" (±inf and
+    NaNs), "nan" (only S.1…1.1…1 is NaN, no infinities: E4M3) or "none" (FP6, FP4)."""
 
     exp_bits: int
     man_bits: int
     subnormals: bool = True
+    specials: str = "ieee"
 
     ROUNDINGS = ("nearest_even", "toward_zero", "stochastic")  # not a field: no annotation
+    SPECIALS = ("ieee", "nan", "none")
 
     def __post_init__(self):
         for name, value, low, high in (("exp_bits", self.exp_bits, 2, 11),
@@ -83,6 +104,8 @@ class FloatFormat:
                                  f"{value!r} (bfloat16 is FloatFormat(8, 7), float16 FloatFormat(5, 10))")
         if not isinstance(self.subnormals, bool):
             raise ValueError(f"FloatFormat: subnormals must be True or False, got {self.subnormals!r}")
+        if self.specials not in self.SPECIALS:
+            raise ValueError(f"FloatFormat: specials must be one of {self.SPECIALS}, got {self.specials!r}")
 
     @property
     def bias(self) -> int:
@@ -95,11 +118,14 @@ class FloatFormat:
 
     @property
     def emax(self) -> int:
-        return self.bias
+        """Exponent of the largest binade (the top field is a binade unless it holds ±inf)."""
+        return self.bias + (self.specials != "ieee")
 
     @property
     def max(self) -> float:
-        return (2.0 - 2.0 ** -self.man_bits) * 2.0 ** self.emax
+        """The largest finite value (E4M3: the all-ones mantissa of the top field is NaN)."""
+        top = 2 ** self.man_bits - 1 - (self.specials == "nan")  # largest mantissa field
+        return (1.0 + top * 2.0 ** -self.man_bits) * 2.0 ** self.emax
 
     @property
     def smallest_normal(self) -> float:
@@ -133,31 +159,35 @@ class FloatFormat:
         """"bfloat16", "float16", or "e<exp_bits>m<man_bits>" (+ "-ftz" when flushing)."""
         name = {(8, 7): "bfloat16", (5, 10): "float16"}.get((self.exp_bits, self.man_bits),
                                                             f"e{self.exp_bits}m{self.man_bits}")
+        name = name if self.specials == "ieee" else f"e{self.exp_bits}m{self.man_bits}fn"
         return name + ("" if self.subnormals else "-ftz")
 
-    def quantize(self, x, rounding: str, rng=None, buffers: dict | None = None) -> np.ndarray:
-        """``quantize_float(x, self, rounding, rng, buffers=buffers)``."""
-        return quantize_float(x, self, rounding, rng, buffers=buffers)
+    def quantize(self, x, rounding: str, rng=None, buffers: dict | None = None, *,
+                 saturate: bool = False) -> np.ndarray:
+        """``quantize_float(x, self, rounding, rng, saturate=saturate, buffers=buffers)``."""
+        return quantize_float(x, self, rounding, rng, saturate=saturate, buffers=buffers)
 
     def bits(self, value) -> str:
         """"sign exponent mantissa" of a value of the format: ``BFLOAT16.bits(1.0)`` is
         ``"0 01111111 0000000"``."""
-        v = float(value)
-        if quantize_float(np.float64(v), self, "toward_zero") != v and not math.isnan(v):
-            raise ValueError(f"bits: {v!r} is not a value of {self!r}; quantize it first")
-        sign = int(math.copysign(1.0, v) < 0)
-        if math.isnan(v) or math.isinf(v):
-            field, fraction = 2 ** self.exp_bits - 1, (1 << (self.man_bits - 1)) if math.isnan(v) else 0
-        elif abs(v) < self.smallest_normal:  # zero or subnormal: 0.f·2^emin
-            field, fraction = 0, round(abs(v) / self.smallest_subnormal)
-        else:
-            mantissa, exponent = math.frexp(abs(v))  # |v| = mantissa·2^exponent, ½ ≤ mantissa < 1
-            field = exponent - 1 + self.bias
-            fraction = round((2 * mantissa - 1) * 2 ** self.man_bits)
-        return f"{sign} {field:0{self.exp_bits}b} {fraction:0{self.man_bits}b}"
+        code = int(self.encode(np.float64(value)))
+        word = format(code, f"0{1 + self.exp_bits + self.man_bits}b")
+        return f"{word[0]} {word[1:1 + self.exp_bits]} {word[1 + self.exp_bits:]}"
+
+    def encode(self, values) -> np.ndarray:
+        """The bit patterns (unsigned ints, sign bit on top) of values of the format;
+        :func:`~minicompress.quant.float_codes.encode`."""
+        from minicompress.quant.float_codes import encode
+        return encode(values, self)
+
+    def decode(self, codes) -> np.ndarray:
+        """The float64 values of bit patterns; :func:`~minicompress.quant.float_codes.decode`."""
+        from minicompress.quant.float_codes import decode
+        return decode(codes, self)
 
     def __repr__(self) -> str:
-        flush = "" if self.subnormals else ", subnormals=False"
+        flush = ("" if self.subnormals else ", subnormals=False") + \
+            ("" if self.specials == "ieee" else f", specials={self.specials!r}")
         return (f"FloatFormat(exp_bits={self.exp_bits}, man_bits={self.man_bits}{flush}): "
                 f"{1 + self.exp_bits + self.man_bits} bits, max {self.max:.4g}, smallest normal "
                 f"{self.smallest_normal:.4g}, smallest subnormal {self.smallest_subnormal:.4g}, "
@@ -166,10 +196,15 @@ class FloatFormat:
 
 BFLOAT16 = FloatFormat(8, 7)
 FLOAT16 = FloatFormat(5, 10)
+E5M2 = FloatFormat(5, 2)                   # FP8 for gradients: IEEE-like, with ±inf
+E4M3 = FloatFormat(4, 3, specials="nan")   # FP8 for weights and activations ("e4m3fn")
+E3M2 = FloatFormat(3, 2, specials="none")  # FP6 (MX)
+E2M3 = FloatFormat(2, 3, specials="none")  # FP6 (MX)
+E2M1 = FloatFormat(2, 1, specials="none")  # FP4 (MX)
 
 
-def quantize_float(x, fmt: FloatFormat, rounding: str, rng=None, *, buffers: dict | None = None
-                   ) -> np.ndarray:
+def quantize_float(x, fmt: FloatFormat, rounding: str, rng=None, *, saturate: bool = False,
+                   buffers: dict | None = None) -> np.ndarray:
     """Round ``x`` to the nearest values of the float format ``fmt`` (steps in the module docstring).
 
     Parameters
@@ -185,6 +220,9 @@ def quantize_float(x, fmt: FloatFormat, rounding: str, rng=None, *, buffers: dic
     rng : np.random.Generator, int or None
         The random bits of stochastic rounding (one generator for all of them, also with an int
         seed); unused otherwise.
+    saturate : bool
+        Overflow policy of nearest-even (step 3): False does what a cast does (±inf, or NaN for
+        E4M3); True clamps to ±max, ±inf included. The other roundings always saturate.
     buffers : dict, optional
         Scratch space kept by the caller between calls (the sign and magnitude patterns).
 
@@ -213,17 +251,19 @@ def quantize_float(x, fmt: FloatFormat, rounding: str, rng=None, *, buffers: dic
         tiny = np.flatnonzero(magnitude < smallest_normal)
         if tiny.size:
             out[tiny] = _round_subnormals(magnitude[tiny].view(x.dtype), fmt, rounding, rng).view(uint)
-    largest = uint(((fmt.emax + bias) << frac_bits) | (((1 << fmt.man_bits) - 1) << drop))
+    largest = np.array(fmt.max, x.dtype).view(uint)[()]  # the pattern of ±max, unsigned
     infinity = uint(((1 << exp_bits) - 1) << frac_bits)
-    if rounding != "nearest_even":  # step 3: saturate (inf and NaN inputs are put back below)
+    quiet_nan = lambda m: (m & ~uint((1 << drop) - 1)) | uint(1 << (frac_bits - 1))
+    clamp = saturate or rounding != "nearest_even" or fmt.specials == "none"
+    if clamp:  # step 3: saturate (inf and NaN inputs are put back below)
         np.minimum(out, largest, out=out)
-    elif fmt.exp_bits < exp_bits:  # beyond the largest finite is ±inf (with the container's
-        out[out > largest] = infinity  # exponent range, the carry itself makes the inf pattern)
+    else:  # beyond the largest finite: ±inf, or E4M3's NaN (as a cast)
+        out[out > largest] = infinity if fmt.specials == "ieee" else quiet_nan(infinity)
     if magnitude.max(initial=0) >= infinity:  # step 4: inf and NaN inputs
         is_nan = magnitude > infinity
-        out[magnitude == infinity] = infinity
-        quiet_nan = (magnitude[is_nan] & ~uint((1 << drop) - 1)) | uint(1 << (frac_bits - 1))
-        out[is_nan] = quiet_nan
+        out[magnitude == infinity] = largest if saturate or fmt.specials == "none" else \
+            infinity if fmt.specials == "ieee" else quiet_nan(infinity)
+        out[is_nan] = quiet_nan(magnitude[is_nan])
     if not fmt.subnormals:
         out[out < uint((fmt.emin + bias) << frac_bits)] = 0  # flush to ±0
     out |= sign

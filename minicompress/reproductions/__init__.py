@@ -30,6 +30,17 @@ REPRODUCTIONS = (
     Entry("gupta", "Quantization", "Gupta et al. 2015", "gupta2015_limited_precision"),
     Entry("bfloat16", "Quantization", "Kalamkar et al. 2019 (bfloat16)", "kalamkar2019_bfloat16"),
     Entry("denil", "Low-rank factorization", "Denil et al. 2013", "denil2013_predicting_parameters"),
+    Entry("obs", "Beyond the survey: the sequel to OBD", "Hassibi & Stork 1993", "hassibi1993_obs"),
+    Entry("deep-compression", "Beyond the survey: the three families together", "Han, Mao & Dally 2016",
+          "han2016_deep_compression"),
+    Entry("int8", "Beyond the survey: 8-bit inference", "Jacob et al. 2018", "jacob2018_integer_inference"),
+    Entry("fp8", "Beyond the survey: 8-bit floats", "Micikevicius et al. 2022", "micikevicius2022_fp8"),
+    Entry("tucker", "Beyond the survey: tensor decomposition", "Kim et al. 2016 (Tucker-2, VBMF) + Lebedev et al. 2015 (CP)",
+          "kim2016_tucker"),
+    Entry("nm", "Beyond the survey: N:M sparsity", "Mishra et al. 2021 (NVIDIA 2:4)", "mishra2021_nm_sparsity"),
+    Entry("lottery", "Beyond the survey: lottery tickets", "Frankle & Carbin 2019", "frankle2019_lottery_ticket"),
+    Entry("generalization", "Beyond the survey: does pruning improve generalization?", "Han et al. 2015 (the survey's claim)",
+          "han2015_learning_connections"),
 )
 
 

@@ -2,22 +2,39 @@
 (Gupta et al., ICML 2015), on MNIST-size digits.
 
 The method is in :mod:`minicompress.papers.gupta2015_limited_precision`. The experiments: an MLP
-(and a LeNet-style CNN) trained in float32 and with every value in ⟨IL, FL⟩, WL = 16, FL ∈
+(and a LeNet-style CNN) trained in float32 and with its values in ⟨IL, FL⟩, WL = 16, FL ∈
 {8, 10, 14}, round-to-nearest (RN) and stochastic rounding (SR); per run the test error, the
-share of weight updates that rounding cancelled, and the share of activations saturated.
+share of weight updates that rounding cancelled, and the share of activations saturated. Every
+run of a seed starts from the same weights and sees the same batches.
 
 Deviations. MLP 784-256-256-10 instead of 784-1000-1000-10 (``Config(hidden=(1000, 1000))``
-runs the paper's width, ~7× slower) and a small LeNet-style CNN, both trained for a few epochs
-only; plain SGD, no momentum or weight decay. The loss is summed over the minibatch and the
-step η/batch, so the errors stay O(1) in fixed point (with a mean, the output errors
-(p − y)/100 already fall below ε/2 at FL = 8 and vanish before the updates do). A clipped unit
-passes no error (the derivative of saturation). The test error is measured with the training's
-arithmetic (SR runs round stochastically in the test pass too); ``test_error_rn_eval`` is the
-same network evaluated with round-to-nearest. Synthetic digits by default.
+runs the paper's width, ~7× slower) and a small LeNet-style CNN, trained for a few epochs;
+plain SGD, the last epoch at lr/10. The loss is summed over the minibatch and the step is
+η/batch, so the errors stay O(1) in fixed point (with a mean, the output errors (p − y)/100
+already fall below ε/2 at FL = 8 and vanish before the updates do). A clipped unit passes no
+error (the derivative of saturation). The logits, the softmax cost's input, are kept as the
+wide accumulator computed them (``convert_logits=False``; their error p − y is converted): in
+⟨2, 14⟩ a logit cannot leave [−2, 2), which caps the softmax at 0.86 and, with the saturation's
+zero derivative, leaves an example whose wrong logit sits at +2 without a gradient. Measured
+while tuning (quick recipe, synthetic digits, seeds 0 and 1): with converted logits 74% of them
+end at the range ends and SR ⟨2, 14⟩ trails float32 by 1.5 points; with wide logits by 0.0 and
+−0.3; widening the hidden activations instead changes nothing (+1.95, +1.25). The test error is
+measured with the training's arithmetic (SR runs round stochastically in the test pass too;
+the paper does not say); ``test_error_rn_eval`` is the same net tested with round-to-nearest.
+
+The quick run's float32 baseline used to end at 26.6% test error (4,000 images, constant lr
+0.3); it now trains on 8,000 images with the last epoch at lr/10 and tests on 2,000 (float32
+about 13.5% on synthetic digits, 6% on mnist_test_split; the full run on MNIST about 3%).
+
+Quick-run exception: "SR within 0.3 points of float32" at FL = 8 and 10 is decided by the noise
+of 2,000 test images: SR's rounding (ε = 2⁻⁸, 2⁻¹⁰) moves the trajectory away from float32's.
+Seeds 0–9: at FL = 8 it held in 9 of 10 on synthetic digits and on mnist_test_split, at FL = 10 in
+7 and 10 of 10; SR − float32 ranged from −0.55 to +0.60 points with a mean of +0.03 and +0.01
+(synthetic) and −0.01 and +0.01 (mnist_test_split): no systematic loss. FL = 14 and the RN
+claims held in 10 of 10 on both.
 
 Run: ``minicompress reproduce gupta [--quick] [--seeds 0-2] [--data mnist_test_split --data-dir
-DIR]`` or ``python -m minicompress.reproductions.gupta2015_limited_precision --quick``.
-Numbers: the Report of a run, and the full run in ``minicompress/results/mnist.json``.
+DIR]``. Numbers: the Report of a run, and the full run in ``minicompress/results/mnist.json``.
 """
 from __future__ import annotations
 
@@ -48,6 +65,8 @@ class Config:
     batch_size: int = 100  # paper: minibatches of 100
     lr: float = 0.1  # per mean gradient; applied as lr/batch to the summed loss
     epochs: int = 5
+    decay_epochs: int = 1  # the last ones at lr/10
+    convert_logits: bool = False  # the softmax's input kept wide (see Deviations)
     cnn: bool = True  # also the LeNet-style CNN (smaller budget)
     cnn_channels: tuple = (8, 16, 100)  # conv 5×5 → pool → conv 5×5 → pool → fc
     cnn_n_train: int = 10_000
@@ -56,8 +75,8 @@ class Config:
 
     @classmethod
     def quick(cls) -> "Config":
-        """4,000 images, a narrower MLP, a larger step (few steps to learn in), no CNN."""
-        return cls(n_train=4_000, n_test=1_000, hidden=(128, 128), lr=0.3, epochs=5, cnn=False)
+        """8,000 images, a narrower MLP, a larger step (few steps to learn in), no CNN."""
+        return cls(n_train=8_000, n_test=2_000, hidden=(128, 128), lr=0.3, epochs=5, cnn=False)
 
 
 def train_run(arch: str, frac_bits, rounding, cfg: Config, seed: int, data, verbose: bool) -> dict:
@@ -69,18 +88,21 @@ def train_run(arch: str, frac_bits, rounding, cfg: Config, seed: int, data, verb
     model = models.small_lenet(init, channels=cfg.cnn_channels) if arch == "cnn" else \
         models.mlp((784, *cfg.hidden, 10), rng=init)
     fmt = None if frac_bits is None else FixedPoint(cfg.word_bits, frac_bits)
-    model, optimizer, kinds = limited_precision(model, fmt, rounding, cfg.lr / cfg.batch_size, draws)
+    model, optimizer, kinds = limited_precision(model, fmt, rounding, cfg.lr / cfg.batch_size, draws,
+                                                convert_logits=cfg.convert_logits)
     label = "float32" if fmt is None else f"{ROUNDING_NAMES[rounding]} {fmt.label}"
     steps = -(-len(x) // cfg.batch_size)
     start, errors = time.perf_counter(), []
+    epochs = cfg.cnn_epochs if arch == "cnn" else cfg.epochs
 
     def on_epoch(record):
+        if record["epoch"] == epochs - cfg.decay_epochs:
+            optimizer.optimizer.lr /= 10
         errors.append(100 * (1 - record["val_accuracy"]))
         lost = 100 * optimizer.lost_fraction(len(optimizer.lost) - steps)
         say("gupta", verbose, f"{arch} {label} seed {seed} epoch {record['epoch']}/{record['epochs']}: "
             f"test error {errors[-1]:.2f}%, updates lost {lost:.1f}% ({time.perf_counter() - start:.0f} s)")
 
-    epochs = cfg.cnn_epochs if arch == "cnn" else cfg.epochs
     fit(model, nn.SoftmaxCrossEntropy("sum"), optimizer, x, y, epochs=epochs,
         batch_size=cfg.batch_size, rng=order, validation=test, verbose=False, on_epoch=on_epoch)
     rn_eval = errors[-1] if rounding != "stochastic" else \
@@ -143,9 +165,9 @@ def claims(rows: list[dict], cfg: Config) -> list[Claim]:
     for arch in dict.fromkeys(r["model"] for r in rows):
         fls = sorted(cfg.cnn_frac_bits if arch == "cnn" else cfg.frac_bits)
         mine = {r["format"]: r for r in rows if r["model"] == arch}
-        out += [sr_tracks_float32(mine, fls, cfg.word_bits, arch),
-                lost_updates_grow_as_fl_shrinks(mine, fls, cfg.word_bits, arch),
-                rn_worst_at_smallest_fl(mine, fls, cfg.word_bits, arch)]
+        out += [sr_within_float32(mine, fl, cfg.word_bits, arch) for fl in fls]
+        out += [rn_worst_at_smallest_fl(mine, fls, cfg.word_bits, arch),
+                lost_updates_grow_as_fl_shrinks(mine, fls, cfg.word_bits, arch)]
     return out
 
 
@@ -157,28 +179,16 @@ def _finite(*values) -> bool:
     return all(isinstance(v, (int, float, np.number)) and np.isfinite(v) for v in values)
 
 
-def sr_tracks_float32(rows: dict, fls, word_bits: int, arch: str, points: float = 0.5) -> Claim:
-    """SR's test error at most ``points`` above float32's at every FL (being better counts)."""
-    base = rows["float32"]["test_error"]
-    gaps = {fl: rows[_name("SR", fl, word_bits)]["test_error"] - base for fl in fls}
-    ok = _finite(base, *gaps.values()) and all(g <= points for g in gaps.values())
-    top = _name("SR", max(fls), word_bits)
-    return Claim(f"gupta.{arch}.sr_tracks_float32",
-                 f"{arch}: 16-bit SR trains within {points} points of float32's test error at every FL",
-                 True, ok, ", ".join(f"FL={fl}: {g:+.2f}" for fl, g in gaps.items())
-                 + f" (float32 {base:.2f}%; SR FL={max(fls)}: {rows[top].get('act_saturated', np.nan):.2f}% "
-                   f"of activations saturated)",
-                 "Gupta et al. 2015, Sec. 4 and abstract: 16 bits with SR, little to no degradation")
-
-
-def lost_updates_grow_as_fl_shrinks(rows: dict, fls, word_bits: int, arch: str) -> Claim:
-    """Under RN, the share of lost updates does not fall as FL shrinks (ε/2 grows)."""
-    lost = [rows[_name("RN", fl, word_bits)]["lost_updates"] for fl in sorted(fls)]
-    ok = _finite(*lost) and all(a >= b for a, b in zip(lost, lost[1:]))
-    return Claim(f"gupta.{arch}.rn_loses_more_updates_at_small_fl",
-                 f"{arch}: RN loses more weight updates as FL shrinks (ε/2 = 2^-(FL+1) grows)", True, ok,
-                 ", ".join(f"FL={fl}: {v:.1f}% lost" for fl, v in zip(sorted(fls), lost)),
-                 "Gupta et al. 2015, Sec. 4: updates below ε/2 vanish under RN")
+def sr_within_float32(rows: dict, fl: int, word_bits: int, arch: str, points: float = 0.3) -> Claim:
+    """SR's test error at most ``points`` above float32's (being better counts as within)."""
+    base, sr = rows["float32"]["test_error"], rows[_name("SR", fl, word_bits)]
+    gap = sr["test_error"] - base
+    return Claim(f"gupta.{arch}.sr_fl{fl}_within_float32",
+                 f"{arch}: 16-bit SR at {_name('', fl, word_bits).strip()} ends within {points} points of "
+                 f"float32's test error", True, _finite(gap) and gap <= points,
+                 f"SR {sr['test_error']:.2f}%, float32 {base:.2f}% ({gap:+.2f}); activations saturated "
+                 f"{sr.get('act_saturated', np.nan):.2f}%",
+                 "Gupta et al. 2015, Fig. 2 and abstract: with SR, 16 bits train with little to no degradation")
 
 
 def rn_worst_at_smallest_fl(rows: dict, fls, word_bits: int, arch: str) -> Claim:
@@ -191,7 +201,17 @@ def rn_worst_at_smallest_fl(rows: dict, fls, word_bits: int, arch: str) -> Claim
     return Claim(f"gupta.{arch}.rn_worst_at_smallest_fl",
                  f"{arch}: RN is worst, and furthest behind SR, at the smallest FL={low}", True, ok,
                  "RN - SR = " + ", ".join(f"FL={fl}: {g:+.2f}" for fl, g in gap.items()),
-                 "Gupta et al. 2015, Fig. 2: with RN training degrades or stalls, worst at low FL")
+                 "Gupta et al. 2015, Fig. 2: with RN, training degrades or stalls, worst at low FL")
+
+
+def lost_updates_grow_as_fl_shrinks(rows: dict, fls, word_bits: int, arch: str) -> Claim:
+    """Under RN, the share of lost updates does not fall as FL shrinks (ε/2 grows)."""
+    lost = [rows[_name("RN", fl, word_bits)]["lost_updates"] for fl in sorted(fls)]
+    ok = _finite(*lost) and all(a >= b for a, b in zip(lost, lost[1:]))
+    return Claim(f"gupta.{arch}.rn_loses_more_updates_at_small_fl",
+                 f"{arch}: RN loses more weight updates as FL shrinks (updates below eps/2 = 2^-(FL+1) "
+                 f"vanish)", True, ok, ", ".join(f"FL={fl}: {v:.1f}% lost" for fl, v in zip(sorted(fls), lost)),
+                 "Gupta et al. 2015, Sec. 4: RN loses the small updates, SR keeps them in expectation")
 
 
 def figure(runs: list[dict], path: Path) -> Path:

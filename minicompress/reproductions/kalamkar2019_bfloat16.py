@@ -7,10 +7,20 @@ accumulation and master weights); bf16 weights with nearest-even updates; bf16 w
 stochastic updates; fp16 (IEEE half for matmul inputs and weights, no loss scaling); fp16 mixed
 (fp16 matmul inputs, float32 master weights), to tell gradient underflow from update rounding.
 
+"Matches fp32" means within noise: at most two standard errors of the difference of two error
+rates measured on the same number n of test images, 2·√(2p(1 − p)/n) with p fp32's error (1.5
+to 2.5 points in a quick run on 2,000 images, about 0.5 on 10,000 at MNIST's 3%): Kalamkar et al.
+report equal accuracy, and the reproduction cannot resolve less than its test set allows.
+
 Deviations. Kalamkar et al. train ImageNet CNNs, speech and translation models; a small MLP on
 digits is what runs here. Optimizer state (none for plain SGD) and the softmax stay in float32;
 subnormals are kept (IEEE; TPUs flush them). The pure 16-bit recipes round the weight updates
-in 16 bits but compute the gradient itself with float32 accumulation.
+in 16 bits but compute the gradient itself with float32 accumulation. Plain SGD with the last
+epoch at lr/10 for every recipe.
+
+The quick run's fp32 used to end at 30.6% test error (lr 0.1, constant); it now trains at lr 0.5
+with the last epoch at lr/10 (about 13% on synthetic digits) and keeps lr 0.01 as the small rate
+where pure-bf16 updates vanish; 2,000 test images instead of 1,000.
 
 Run: ``minicompress reproduce bfloat16 [--quick] [--seeds 0-2] [--data mnist_test_split
 --data-dir DIR]`` or ``python -m minicompress.reproductions.kalamkar2019_bfloat16 --quick``.
@@ -41,12 +51,13 @@ class Config:
     lrs: tuple = (0.1, 0.01, 0.001)  # SGD step sizes: updates shrink below half a spacing
     batch_size: int = 100
     epochs: int = 4
+    decay_epochs: int = 1  # the last ones at lr/10
     recipes: tuple = tuple(RECIPES)
 
     @classmethod
     def quick(cls) -> "Config":
-        """8,000 images, a narrower MLP, two learning rates."""
-        return cls(n_train=8_000, n_test=1_000, hidden=(128, 128), lrs=(0.1, 0.01), epochs=4)
+        """8,000 images, a narrower MLP, two learning rates (fp32 trains at the first)."""
+        return cls(n_train=8_000, n_test=2_000, hidden=(128, 128), lrs=(0.5, 0.01), epochs=4)
 
 
 def train_run(recipe: str, lr: float, cfg: Config, seed: int, data, verbose: bool) -> dict:
@@ -56,6 +67,8 @@ def train_run(recipe: str, lr: float, cfg: Config, seed: int, data, verbose: boo
     start, errors = time.perf_counter(), []
 
     def on_epoch(record):
+        if record["epoch"] == cfg.epochs - cfg.decay_epochs:
+            optimizer.optimizer.lr = lr / 10
         errors.append(100 * (1 - record["val_accuracy"]))
         say("bfloat16", verbose, f"{recipe}, lr {lr:g}, seed {seed}, epoch {record['epoch']}/"
             f"{record['epochs']}: test error {errors[-1]:.2f}% ({time.perf_counter() - start:.0f} s)")
@@ -85,7 +98,7 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, ou
              f"nonzero back-propagated errors rounded to 0")
     notes = [f"{data}: {len(train[1])} training and {len(test[1])} test images; MLP {cfg.hidden}, "
              f"SGD, batch {cfg.batch_size}, mean cross-entropy, the same hyperparameters for every recipe"]
-    report = Report(title, rows, notes=notes, claims=claims(rows, cfg), data=data)
+    report = Report(title, rows, notes=notes, claims=claims(rows, cfg, len(test[1])), data=data)
     report.figures.append(figure(rows, cfg, Path(out_dir) / "bfloat16_recipes.png"))
     if verbose:
         print(report.table())
@@ -110,29 +123,44 @@ def _listing(at, recipe, lrs, key=None) -> str:
                                       f"{at[recipe, lr][key]:.1f}") for lr in lrs)
 
 
-def claims(rows: list[dict], cfg: Config) -> list[Claim]:
-    """The claims whose recipes were run."""
+def noise_points(error: float, n: int) -> float:
+    """Two standard errors, in points, of the difference of two error rates near ``error`` (%)
+    measured on ``n`` test images each: 2·100·√(2p(1 − p)/n). What "within noise" means here."""
+    p = error / 100
+    return 200 * float(np.sqrt(2 * p * (1 - p) / n)) if _finite(p) and 0 <= p <= 1 and n > 0 else float("nan")
+
+
+def claims(rows: list[dict], cfg: Config, n_test: int) -> list[Claim]:
+    """The claims whose recipes were run; "within noise" on ``n_test`` test images."""
     at, have = {(r["recipe"], r["lr"]): r for r in rows}, set(cfg.recipes)
-    out = [matches_fp32(at, recipe, cfg.lrs) for recipe in (MIXED, PURE_SR) if {recipe, "fp32"} <= have]
+    out = [matches_fp32(at, recipe, cfg.lrs, n_test) for recipe in (MIXED, PURE_SR, FP16_MIXED)
+           if {recipe, "fp32"} <= have]
     if {PURE_RNE, "fp32"} <= have:
         out.append(rne_stalls(at, cfg.lrs))
-    if {FP16_MIXED, MIXED, "fp32"} <= have:
+    if {FP16_MIXED, MIXED} <= have:
         out.append(fp16_loses_small_errors(at, cfg.lrs))
     return out
 
 
-def matches_fp32(at: dict, recipe: str, lrs, points: float = 0.5) -> Claim:
+def matches_fp32(at: dict, recipe: str, lrs, n_test: int) -> Claim:
     gaps = [_gap(at, recipe, lr) for lr in lrs]
-    key = "mixed" if recipe == MIXED else "sr_updates"
+    noise = [noise_points(at["fp32", lr]["test_error"], n_test) for lr in lrs]
+    key = {MIXED: "mixed", PURE_SR: "sr_updates", FP16_MIXED: "fp16_mixed"}[recipe]
+    paper = {MIXED: "Kalamkar et al. 2019, abstract: bf16 matches fp32 with no hyperparameter changes",
+             PURE_SR: "stochastic rounding keeps the updates in expectation (Gupta et al. 2015)",
+             FP16_MIXED: "fp16's losses here come from rounding the weights, not from underflow"}[recipe]
     return Claim(f"bfloat16.mlp.{key}_matches_fp32",
-                 f"{recipe} trains within {points} points of fp32's test error at every learning "
-                 f"rate, same hyperparameters", True, _finite(*gaps) and all(g <= points for g in gaps),
-                 "minus fp32: " + _listing(at, recipe, lrs),
-                 "Kalamkar et al. 2019, abstract: bf16 matches fp32 with no hyperparameter changes"
-                 if recipe == MIXED else "stochastic rounding keeps the updates in expectation")
+                 f"{recipe} trains like fp32 with the same hyperparameters: test error within noise "
+                 f"(2 standard errors of a difference on {n_test} test images) at every learning rate",
+                 recipe != FP16_MIXED, _finite(*gaps, *noise) and all(g <= m for g, m in zip(gaps, noise)),
+                 "minus fp32: " + ", ".join(f"lr {lr:g}: {g:+.2f} (noise {m:.2f})"
+                                            for lr, g, m in zip(lrs, gaps, noise)),
+                 paper)
 
 
 def rne_stalls(at: dict, lrs) -> Claim:
+    """Pure bf16 weights with nearest-even updates: lost updates grow as lr shrinks, > 90% and
+    more than 2 points behind fp32 at the smallest lr."""
     small, order = min(lrs), sorted(lrs, reverse=True)
     lost = [at[PURE_RNE, lr]["lost_updates"] for lr in order]
     gap = _gap(at, PURE_RNE, small)

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from minicompress.datasets import load
+from minicompress.datasets.toy import MONK_SIZES, MONK_TRAIN, monk
 
 
 def test_rule_plus_exception_truth_table():
@@ -44,3 +45,20 @@ def test_karnin_2d_is_seeded():
     a, b, c = load("karnin_2d", seed=1), load("karnin_2d", seed=1), load("karnin_2d", seed=2)
     assert a[0].tobytes() == b[0].tobytes() and a[0].tobytes() != c[0].tobytes()
     assert load("karnin_2d", n=50)[0].shape == (50, 2)
+
+
+@pytest.mark.parametrize("problem", [1, 2, 3])
+def test_monk_data_follow_the_rules(problem):
+    x, y, x_test, y_test = monk(problem, np.random.default_rng(0))
+    assert x_test.shape == (432, 17) and len(x) == MONK_TRAIN[problem]
+    assert np.all(x_test.sum(axis=1) == 6) and len({tuple(r) for r in x_test}) == 432  # one-hot, all patterns
+    starts = np.cumsum((0,) + MONK_SIZES[:-1])
+    a = np.stack([x_test[:, s:s + k].argmax(axis=1) + 1 for s, k in zip(starts, MONK_SIZES)], axis=1)
+    for row, label in zip(a, y_test):  # the rules, written out one pattern at a time
+        a1, a2, a3, a4, a5, a6 = row
+        expected = {1: a1 == a2 or a5 == 1, 2: sum(v == 1 for v in row) == 2,
+                    3: (a5 == 3 and a4 == 1) or (a5 != 4 and a2 != 3)}[problem]
+        assert label == expected
+    index = {tuple(r): i for i, r in enumerate(x_test)}
+    flipped = sum(y[j] != y_test[index[tuple(r)]] for j, r in enumerate(x))
+    assert flipped == (round(0.05 * len(x)) if problem == 3 else 0)

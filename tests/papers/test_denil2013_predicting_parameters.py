@@ -137,3 +137,20 @@ def test_kernel_atoms_have_norm_about_l_sqrt_pi_not_one():
     for kind in ("random_gaussian", "identity_subset"):
         U, _ = denil.column_dictionaries(kind, 784, 78, 10, rng=0)
         assert np.median(np.linalg.norm(U, axis=1)) == pytest.approx(1, abs=0.05)
+
+
+def test_ridge_sets_the_conditioning_not_the_span():
+    """The paper file's statement: U_α spans k_αᵀ's columns whatever λ; the largest eigenvalue of
+    a column's U Uᵀ is 3.5-12 at λ = 1e-3 and 1.0-1.25 at λ = 1 (ℓ = 1 px, f = 5-50%)."""
+    grid = pixel_coordinates((28, 28))
+    K = denil.se_kernel(grid, grid, 1.0)
+    for f in (0.05, 0.1, 0.25, 0.5):
+        k = denil.atoms_for_fraction(f, 784)
+        sharp, _ = denil.column_dictionaries("se_kernel", 784, k, 3, rng=1, kernel=K, ridge=1e-3)
+        smooth, alpha = denil.column_dictionaries("se_kernel", 784, k, 3, rng=1, kernel=K, ridge=1.0)
+        top = lambda U: np.array([np.linalg.norm(u, 2) ** 2 for u in U])  # noqa: E731
+        assert ((3.5 <= top(sharp)) & (top(sharp) <= 12)).all()
+        assert ((1.0 <= top(smooth)) & (top(smooth) <= 1.25)).all()
+        for g in range(3):  # same span: each is k_αᵀ times an invertible |α| × |α| matrix
+            M = np.linalg.lstsq(K[:, alpha[g]], smooth[g], rcond=None)[0]
+            np.testing.assert_allclose(K[:, alpha[g]] @ M, smooth[g], atol=1e-8)

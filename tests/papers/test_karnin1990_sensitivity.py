@@ -61,10 +61,11 @@ def test_plain_sgd_reduces_to_the_sum_of_squared_steps(rng):
 
 
 def test_estimate_is_the_definition_with_the_division_guarded():
-    shadow = np.array([2.0, 3.0, 0.0, 1e-3, 5.0])
-    w_i = np.array([1.0, -1.0, 0.5, 0.3, 0.2])
-    w_f = np.array([2.0, -4.0, 0.5, 0.3 + 1e-9, 0.1])
+    shadow = np.array([2.0, 3.0, 0.0, 1e-3, 5.0, 1e-3])
+    w_i = np.array([1.0, -1.0, 0.5, 0.3, 0.2, 0.3])
+    w_f = np.array([2.0, -4.0, 0.5, 0.3 + 1e-9, 0.1, 0.3 - 1e-9])
     got = sensitivity_estimate(shadow, w_i, w_f, min_change=1e-6)
+    assert got[5] == pytest.approx(1e-3 * (0.3 - 1e-9) / -1e-6)  # clamped to the sign of the move
     assert got[0] == pytest.approx(2.0 * 2.0 / 1.0) and got[1] == pytest.approx(3.0 * -4.0 / -3.0)
     assert got[2] == 0.0  # never moved, never had a gradient
     assert got[3] == pytest.approx(1e-3 * (0.3 + 1e-9) / 1e-6)  # clamped, not 1e-3·0.3/1e-9
@@ -72,7 +73,7 @@ def test_estimate_is_the_definition_with_the_division_guarded():
     with np.errstate(invalid="ignore"):
         assert np.isnan(sensitivity_estimate(shadow, w_i, w_f, min_change=0.0)[2])  # 0/0 unguarded
     shadow_copy = shadow.copy()
-    shadow_update(shadow_copy, np.ones(5), np.full(5, 0.5))
+    shadow_update(shadow_copy, np.ones(6), np.full(6, 0.5))
     np.testing.assert_allclose(shadow_copy, shadow - 0.5)
 
 

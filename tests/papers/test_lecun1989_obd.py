@@ -65,6 +65,19 @@ def test_saliency_is_half_h_u_squared(rng):
     np.testing.assert_allclose(s, s_fd, rtol=1e-5, atol=1e-10)
 
 
+def test_each_method_names_its_curvature(rng):
+    """Two hidden layers, where the recursion, the Gauss-Newton and the exact diagonals differ:
+    each method gives its own (the exact diagonal against finite differences)."""
+    model, x, t = tanh_net(rng, (4, 3, 3, 2)), rng.standard_normal((6, 4)), rng.uniform(-1, 1, (6, 2))
+    loss = obd.SquaredError()
+    flat = lambda arrays: np.concatenate([a.ravel() for a in arrays])
+    lecun, ggn, exact = (flat(obd.second_derivatives(model, loss, x, t, m)) for m in ("lecun", "ggn", "exact"))
+    np.testing.assert_allclose(lecun, flat(curvature.diag_lecun(model, loss, x, t)), rtol=1e-12)
+    np.testing.assert_allclose(ggn, flat(curvature.diag_ggn(model, loss, x, t)), rtol=1e-12)
+    np.testing.assert_allclose(exact, np.diag(numerical_hessian(model, loss, x, t)), rtol=1e-5, atol=1e-9)
+    assert not np.allclose(lecun, ggn, rtol=1e-3) and not np.allclose(ggn, exact, rtol=1e-3)
+
+
 def test_the_papers_scale_multiplies_h_by_the_number_of_outputs(rng):
     """h_kk of E = Σ over outputs (mean over patterns) is C times that of MSELoss's mean over
     every entry: the ranking is the same, the predicted increase is on the paper's scale."""

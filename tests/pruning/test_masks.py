@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from minicompress import nn, pruning
+from minicompress.models import sigmoid_mlp
 from minicompress.pruning import compute_mask
+from minicompress.pruning.masks import flat_parameters, with_parameters
 from minicompress.train import fit
 
 
@@ -200,3 +202,12 @@ def test_masked_weights_stay_zero_through_training(rng, make_optimizer):
         off = p.mask == 0
         assert not p.value()[off].any() and np.array_equal(p.data[off], old[off])
         assert not np.array_equal(p.data[~off], old[~off])  # the others did train
+
+
+def test_with_weights_masks_and_copies():
+    net = sigmoid_mlp((2, 2, 1), rng=0)
+    w = flat_parameters(net) + 1.0
+    copy_ = with_parameters(net, w, [0, 4])
+    assert np.all(flat_parameters(net) == w - 1.0)  # the original is untouched
+    first, bias = copy_.parameters()[:2]
+    assert first.mask.ravel().tolist() == [0, 1, 1, 1] and bias.mask.tolist() == [0, 1]

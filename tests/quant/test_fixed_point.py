@@ -187,6 +187,24 @@ def test_fixed_matmul_rounds_near_ties_as_the_exact_sum_does(mode):
     assert not np.array_equal(float32_path, expected)
 
 
+@pytest.mark.parametrize("mode", ["nearest", "down"])
+def test_fixed_matmul_does_not_sum_float32_operands_in_float32_beyond_2_24(mode):
+    """Sums of 2·4095² + c lie in (2^24, 2^25), where float32's spacing is 2: an odd sum is
+    rounded to even. c = 23·89 = 2047 puts the exact sum one unit above a tie of the result's
+    grid, c = 5·409 = 2045 one unit below; a float32 accumulator lands both on the tie, and so
+    rounds one of them wrongly whichever way ties go. Only a wider accumulator gets both."""
+    fmt_in, fmt = FixedPoint(13, 12), FixedPoint(16, 12)
+    a_codes = np.array([[4095, 4095, 23], [4095, 4095, 5]])
+    b_codes = np.array([[4095, 4095], [4095, 4095], [89, 409]])
+    a, b = from_codes(a_codes, fmt_in, np.float32), from_codes(b_codes, fmt_in, np.float32)
+    got = fixed_matmul(a, b, fmt, mode, a_fmt=fmt_in, b_fmt=fmt_in)
+    assert got.dtype == np.float32
+    assert np.array_equal(got, exact_once(a_codes, b_codes, 12, fmt, mode))
+    sums32 = a_codes.astype(np.float32) @ b_codes.astype(np.float32)
+    float32_path = quantize_fixed((sums32 * np.float32(2.0 ** -24)).astype(np.float64), fmt, mode)
+    assert mode == "down" or not np.array_equal(float32_path, got)  # the case discriminates
+
+
 def test_fixed_matmul_refuses_what_it_cannot_do_exactly():
     fmt = FixedPoint(16, 8)
     a, b = np.full((2, 3), 0.5), np.full((3, 2), 0.25)
@@ -201,9 +219,40 @@ def test_fixed_matmul_refuses_what_it_cannot_do_exactly():
             fixed_matmul(a, b, fmt, "nearest", **{name: (16, 8)})
     with pytest.raises(TypeError, match="fixed_matmul: fmt must be a FixedPoint, got str"):
         fixed_matmul(a, b, "<8,8>", "nearest")
-    wide = FixedPoint(30, 8)
-    with pytest.raises(ValueError, match="beyond float64's exact integers"):
-        fixed_matmul(a, b, wide, "nearest")
+    huge = FixedPoint(53, 0)  # sums of 2 products of 52-bit codes reach 2^105: beyond int64
+    big = np.full((2, 2), 2.0 ** 52 - 1)
+    with pytest.raises(ValueError, match="beyond int64's range.*use narrower words"):
+        fixed_matmul(big, big, huge, "nearest")
+
+
+@pytest.mark.parametrize("mode", ["nearest", "down"])
+@pytest.mark.parametrize("scale, path", [(1, "float32"), (2 ** 6, "float64"), (2 ** 20, "int64")])
+def test_fixed_matmul_is_exact_on_each_accumulator(mode, scale, path, rng):
+    """Random codes at three magnitudes: sums below 2^24 (the float32 product of the values is
+    exact), below 2^53 (float64 codes), and beyond (the exact int64 product, rounded in
+    integers); each against Python's exact integers."""
+    from minicompress.quant.matmul import accumulator, sum_bound
+    word = 16 if path != "int64" else 40
+    a_fmt, b_fmt, fmt = FixedPoint(word, 8), FixedPoint(word, 8), FixedPoint(word, 4)
+    a_codes = rng.integers(-40 * scale, 40 * scale + 1, (5, 60))
+    b_codes = rng.integers(-40 * scale, 40 * scale + 1, (60, 4))
+    dtype = np.float32 if path == "float32" else np.float64
+    a, b = from_codes(a_codes, a_fmt, dtype), from_codes(b_codes, b_fmt, dtype)
+    units = 2.0 ** -16
+    assert accumulator(sum_bound(a, b, np.abs(a).max(), np.abs(b).max(), units)) == path
+    got = fixed_matmul(a, b, fmt, mode, a_fmt=a_fmt, b_fmt=b_fmt)
+    assert got.dtype == dtype and np.array_equal(got, exact_once(a_codes, b_codes, 12, fmt, mode))
+
+
+def test_integer_rounding_of_exact_sums_at_ties():
+    from minicompress.quant.matmul import round_integers
+    fmt = FixedPoint(16, 0)
+    s = np.array([5 * 16 + 8, -5 * 16 - 8, 5 * 16 + 9, -5 * 16 - 9, 7, -7, 0])  # ties first
+    assert (round_integers(s, 4, fmt, "nearest", None)).tolist() == [5, -6, 6, -6, 0, 0, 0]  # ties down
+    assert (round_integers(s, 4, fmt, "down", None)).tolist() == [5, -6, 5, -6, 0, -1, 0]
+    assert round_integers(np.array([3]), -2, fmt, "nearest", None).tolist() == [12]
+    draws = round_integers(np.full(40_000, 5 * 16 + 4), 4, fmt, "stochastic", 0)  # 5.25
+    assert set(draws.tolist()) == {5.0, 6.0} and abs(draws.mean() - 5.25) < 0.01
 
 
 def test_codes_show_the_registers():

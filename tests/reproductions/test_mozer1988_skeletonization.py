@@ -25,8 +25,8 @@ def made_rows(first=95.0, early=1.0, late=0.05, rho=0.6, failures=(6, 1, 1, 15),
     return rows + [row(f"{data} input relevance", "no pixel removed", "test accuracy %", 90.0)]
 
 
-def verdicts(rows, data="synth_digits"):
-    return {c.key: c.holds for c in mozer.claims(rows, SETTINGS, data)}
+def verdicts(rows, data="synth_digits", routes=mozer.ROUTES):
+    return {c.key: c.holds for c in mozer.claims(rows, SETTINGS, data, routes)}
 
 
 def test_claims_hold_on_rows_that_show_them():
@@ -59,6 +59,11 @@ def test_claims_fail_where_the_numbers_do_not_show_them(change, key):
     assert not held[f"skeletonization.{key}"]
 
 
+def test_routes_not_run_have_no_claims():
+    held = verdicts(made_rows(), routes=mozer.ROUTES[:3])
+    assert all(held.values()) and not any("random_fails_more" in key for key in held)
+
+
 def test_claims_cope_with_missing_rows():
     claims = mozer.claims([], SETTINGS, "synth_digits")
     assert claims and not any(c.holds for c in claims)
@@ -76,3 +81,8 @@ def test_quick_reproduction_holds_its_headline_claims(tmp_path, capsys, seed):
     assert len(headline) == 4
     failed = [f"{c.text}: {c.measured}" for c in headline.values() if not c.holds]
     assert not failed, failed
+
+
+def test_an_unknown_dataset_is_refused_before_any_work(tmp_path):
+    with pytest.raises(ValueError, match="unknown image dataset 'digits'"):
+        mozer.reproduce(quick=True, data="digits", out_dir=tmp_path, verbose=False)

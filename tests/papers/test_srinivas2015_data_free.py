@@ -1,12 +1,10 @@
-"""Srinivas & Babu: the pairwise saliency (vectorized = loop), the greedy merge order (cheap
-updates = recomputing everything), exact merges of duplicates, the knee, the refusals, and the
-quick reproduction's qualitative claims."""
+"""Srinivas & Babu, the method: the pairwise saliency (vectorized = loop), the greedy merge order
+(cheap updates = recomputing everything), exact merges of duplicates, the knee, the refusals."""
 import numpy as np
 import pytest
 
-from minicompress import metrics, nn
-from minicompress.reproductions import srinivas2015_data_free as sb
-from minicompress.reproductions.srinivas2015_data_free import (Merge, knee, merge_neurons, merge_sequence,
+from minicompress import nn
+from minicompress.papers.srinivas2015_data_free import (Merge, knee, merge_neurons, merge_sequence,
                                                         pairwise_saliency, weight_sets)
 
 F64 = dict(dtype=np.float64)
@@ -125,21 +123,3 @@ def test_refusals_name_what_was_wrong(rng):
     model[2].weight.mask = np.ones((3, 6))
     with pytest.raises(ValueError, match="carry masks"):
         merge_neurons(model, 0, [])
-
-
-def test_quick_reproduction_shows_the_qualitative_claims(tmp_path):
-    report = sb.reproduce(quick=True, seed=0, out_dir=tmp_path, verbose=False)
-    assert report.figures and report.figures[0].read_bytes()[:4] == b"\x89PNG"
-    rows = {(r["network"], r["method"]): r for r in report.rows}
-    for net in ("mlp", "lenet5"):
-        dense = rows[net, "dense"]["acc50"]
-        ours, plain = rows[net, "saliency + surgery"], rows[net, "saliency, no surgery"]
-        assert dense > 85  # percent; chance is 10
-        assert ours["acc50"] > rows[net, "random"]["acc50"]  # holds in every quick seed tried
-        assert ours["mean_acc"] > max(plain["mean_acc"], rows[net, "random"]["mean_acc"])
-        assert 0 < rows[net, "knee (data-free stop)"]["knee_neurons"] < 100
-        # parameters removed = neurons removed × (fan-in + bias + fan-out), exactly
-        per_neuron = {"mlp": 784 + 1 + 10, "lenet5": 800 + 1 + 10}[net]
-        total = {"mlp": metrics.count_params(sb.mlp_784_500_10(0)), "lenet5": 431_080}[net]
-        assert ours["params_1pt"] == pytest.approx(ours["neurons_1pt"] * 500 * per_neuron / total)
-    assert len(report.notes) == 10 and "strictly above" in report.table()

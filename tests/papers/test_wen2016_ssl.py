@@ -1,18 +1,16 @@
-"""Wen et al. SSL: group norms (= loops), the group-lasso gradient (= finite differences), the
-proximal step (= the prox), both ways of stepping, zeroed groups held by masks, surgery that
-removes zero filters, channels, shape columns and neurons with unchanged outputs, the lowered
-layers, and the quick reproduction's claims."""
+"""Wen et al. SSL, the method: group norms (= loops), the group-lasso gradient (= finite
+differences), the proximal step (= the prox), both ways of stepping, zeroed groups held by masks,
+surgery that removes zero filters, channels, shape columns and neurons with unchanged outputs."""
 import numpy as np
 import pytest
 
 from minicompress import nn
-from minicompress.nn.gradcheck import check_gradients, numerical_gradient
-from minicompress.reproductions import wen2016_ssl as ssl
 from minicompress.metrics import flops
-from minicompress.pruning.lowered import ColumnConv2d, CSRConv2d, CSRLinear, to_csr
-from minicompress.reproductions.wen2016_ssl import (GroupLasso, GroupTerm, group_lasso, group_lasso_grad,
-                                             group_norms, group_shrink, shrink_structured, ssl_terms,
-                                             survivors, zero_small_groups)
+from minicompress.nn.gradcheck import numerical_gradient
+from minicompress.papers.wen2016_ssl import (GroupLasso, GroupTerm, group_lasso, group_lasso_grad, group_norms,
+                                             group_shrink, shrink_structured, ssl_terms, survivors,
+                                             zero_small_groups)
+from minicompress.pruning.lowered import ColumnConv2d
 
 F64 = dict(dtype=np.float64)
 CONV_KINDS, LINEAR_KINDS = ("filter", "channel", "shape", "layer"), ("neuron", "input", "layer")
@@ -79,32 +77,82 @@ def test_group_shrink_is_the_proximal_operator(kind, rng):
         assert objective(p) <= objective(p + 1e-3 * rng.standard_normal(v.shape)) + 1e-12
 
 
-def test_proximal_and_subgradient_steps(rng):
-    for method in ("proximal", "subgradient"):
-        p = nn.Parameter(rng.standard_normal((3, 4)), "w")
-        g = rng.standard_normal((3, 4))
-        w0 = p.data.copy()
-        opt = GroupLasso(nn.SGD([p], lr=0.1), [GroupTerm(p, "neuron", 2.0)], method=method)
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize("method", ["proximal", "subgradient"])
+def test_one_step_of_each_method_by_hand(method, momentum, rng):
+    p = nn.Parameter(rng.standard_normal((3, 4)), "w")
+    p.data[1, 2] = 5e-5  # a tiny weight: the subgradient step's zeroing takes it (if it stays tiny)
+    g, w0, lr, lam = rng.standard_normal((3, 4)), p.data.copy(), 0.1, 2.0
+    g[1, 2] = -2.0 * group_lasso_grad(w0, "neuron")[1, 2]  # no net push on it from the subgradient step
+    opt = GroupLasso(nn.SGD([p], lr=lr, momentum=momentum), [GroupTerm(p, "neuron", lam)], method=method)
+    opt.zero_grad()
+    p.grad += g
+    opt.step()
+    if method == "proximal":  # from zero velocity, v = g; then the prox of lr·λ/(1 − μ)·R
+        expected = group_shrink(w0 - lr * g, "neuron", lr * lam / (1 - momentum))
+    else:  # v = g + λ W/‖W‖; weights at or below 1e-4 then set to zero (the authors' Caffe)
+        expected = w0 - lr * (g + lam * group_lasso_grad(w0, "neuron"))
+        assert abs(expected[1, 2]) <= 1e-4
+        expected[np.abs(expected) <= 1e-4] = 0.0
+    np.testing.assert_allclose(p.data, expected, rtol=1e-12, atol=1e-15)
+    assert opt.penalty() == pytest.approx(lam * group_lasso(p.data, "neuron"))
+
+
+def fixed_point(a, lam, method, *, lr, momentum=0.9, steps=3000, start=None, zero_below=1e-4):
+    """SSL on E(w) = ½‖w − a‖² with one neuron-wise group: the norms of w over the steps. The
+    minimizer of E + λ‖w‖ is a·max(0, 1 − λ/‖a‖)."""
+    p = nn.Parameter(np.array([a if start is None else start], dtype=np.float64), "w")
+    opt = GroupLasso(nn.SGD([p], lr=lr, momentum=momentum), [GroupTerm(p, "neuron", lam)], method,
+                     zero_below=zero_below)
+    norms = []
+    for _ in range(steps):
         opt.zero_grad()
-        p.grad += g
+        p.add_grad(p.data - a)
         opt.step()
-        expected = (group_shrink(w0 - 0.1 * g, "neuron", 0.1 * 2.0) if method == "proximal"
-                    else w0 - 0.1 * (g + 2.0 * group_lasso_grad(w0, "neuron")))
-        np.testing.assert_allclose(p.data, expected, rtol=1e-12)
-        assert opt.penalty() == pytest.approx(2.0 * group_lasso(p.data, "neuron"))
+        norms.append(float(np.linalg.norm(p.data)))
+    return np.array(norms)
 
 
-def test_proximal_steps_reach_exact_zero_where_subgradient_steps_oscillate(rng):
+@pytest.mark.parametrize("lr", [0.1, 0.01])
+def test_proximal_steps_with_momentum_minimize_the_stated_objective(lr):
+    """The objective is E + λR, not E + (1 − μ)λR: ‖a‖ = 0.5, λ = 0.2 ends at 0.30 (a threshold of
+    lr·λ would give 0.48), and ‖a‖ = 0.15 < λ ends exactly at zero."""
+    norms = fixed_point([0.3, 0.4], 0.2, "proximal", lr=lr, steps=1500)
+    assert norms[-1] == pytest.approx(0.30, abs=1e-6)
+    assert np.all(fixed_point([0.09, 0.12], 0.2, "proximal", lr=lr, steps=1500)[-100:] == 0.0)
+
+
+def test_subgradient_steps_with_zeroing_minimize_the_same_objective():
+    """The paper's step: the same fixed point on average; a group that should be zero oscillates
+    around zero without the authors' zeroing and is exactly zero with it (at a learning rate
+    small enough that one step moves a weight less than 1e-4)."""
+    assert np.mean(fixed_point([0.3, 0.4], 0.2, "subgradient", lr=0.01, steps=1500)[-200:]) == pytest.approx(0.30, abs=1e-3)
+    kw = dict(lr=3e-4, momentum=0.0, steps=500, start=[0.0009, 0.0012])
+    assert np.all(fixed_point([0.09, 0.12], 0.2, "subgradient", **kw)[-100:] == 0.0)
+    assert np.all(fixed_point([0.09, 0.12], 0.2, "subgradient", zero_below=0.0, **kw)[-100:] > 0.0)
+
+
+def test_proximal_steps_reach_exact_zero_where_plain_subgradient_steps_oscillate():
     final = {}
     for method in ("proximal", "subgradient"):
         p = nn.Parameter(np.array([[0.30, -0.41]]), "w")  # no loss: only the penalty acts
-        opt = GroupLasso(nn.SGD([p], lr=0.1), [GroupTerm(p, "neuron", 0.07)], method=method)
+        opt = GroupLasso(nn.SGD([p], lr=0.1), [GroupTerm(p, "neuron", 0.07)], method=method, zero_below=0.0)
         for _ in range(100):
             opt.zero_grad()
             opt.step()
         final[method] = np.linalg.norm(p.data)
     assert final["proximal"] == 0.0
     assert 0 < final["subgradient"] <= 0.1 * 0.07  # hovers within one step of zero
+
+
+def test_zeroing_touches_only_the_regularized_weights_and_respects_masks():
+    w, other = nn.Parameter(np.array([[5e-5, 1.0], [3e-5, -2.0]]), "w"), nn.Parameter(np.array([5e-5]), "b")
+    w.mask = np.array([[1.0, 1.0], [0.0, 1.0]])
+    opt = GroupLasso(nn.SGD([w, other], lr=0.1), [GroupTerm(w, "input", 0.0)], "subgradient")  # no gradient
+    opt.zero_grad()
+    opt.step()
+    np.testing.assert_array_equal(w.data, [[0.0, 1.0], [3e-5, -2.0]])  # the masked entry is left alone
+    assert other.data[0] == 5e-5
 
 
 def test_bad_groups_and_bad_wrappers_are_refused(rng):
@@ -122,6 +170,14 @@ def test_bad_groups_and_bad_wrappers_are_refused(rng):
         GroupLasso(nn.SGD(model.parameters(), lr=0.1), terms, method="admm")
     with pytest.raises(ValueError, match="strength"):
         GroupTerm(model[0].weight, "filter", -1.0)
+    with pytest.raises(TypeError, match="optimizer: expected an nn.SGD"):
+        GroupLasso(nn.Adam(model.parameters()), terms)
+    with pytest.raises(ValueError, match="zero_below"):
+        GroupLasso(nn.SGD(model.parameters(), lr=0.1), terms, "subgradient", zero_below=float("nan"))
+    single = nn.Conv2d(1, 4, 3, rng=0)  # one input channel: its only channel group is the whole layer
+    with pytest.raises(ValueError, match="one input channel, is the whole layer; use kind='layer'"):
+        GroupTerm(single.weight, "channel", 0.1)
+    GroupTerm(single.weight, "layer", 0.1)  # asked for by its name, it is fine
 
 
 def test_zeroed_groups_are_masked_and_stay_zero_under_training(rng):
@@ -156,57 +212,3 @@ def test_groups_at_zero_are_removed_and_the_outputs_are_unchanged(rng):
     assert survivors(model) == [
         dict(layer="0", filters=4, of_filters=6, channels=2, of_channels=2, columns=18, of_columns=18),
         dict(layer="3", filters=5, of_filters=5, channels=4, of_channels=6, columns=34, of_columns=54)]
-
-
-@pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1), (1, 2)])
-def test_column_conv_equals_the_conv_with_those_columns_zero(stride, padding, rng):
-    conv = nn.Conv2d(3, 4, 3, stride=stride, padding=padding, rng=0, **F64)
-    conv.weight.data.reshape(4, -1)[:, [0, 5, 13, 26]] = 0.0
-    column = ColumnConv2d.from_conv(conv)
-    x = rng.standard_normal((2, 3, 7, 8))
-    assert sorted(column.columns.tolist()) == [c for c in range(27) if c not in (0, 5, 13, 26)]
-    np.testing.assert_allclose(column(x), conv(x), rtol=0, atol=1e-12)
-
-
-def test_column_conv_gradients_match_finite_differences(rng):
-    conv = nn.Conv2d(2, 3, 3, stride=2, padding=1, rng=0, **F64)
-    model = nn.Sequential(ColumnConv2d.from_conv(conv, columns=[0, 4, 9, 10, 17]), nn.Tanh(),
-                          nn.Flatten(), nn.Linear(3 * 3 * 3, 2, rng=1, **F64))
-    x, y = rng.standard_normal((2, 2, 5, 5)), np.array([0, 1])
-    assert check_gradients(model, nn.SoftmaxCrossEntropy(), x, y) <= 1
-
-
-def test_column_conv_refuses_bad_columns():
-    with pytest.raises(ValueError, match=r"distinct column indices in \[0, 8\]"):
-        ColumnConv2d(np.zeros((2, 2)), None, [3, 9], in_channels=1, kernel_size=3)
-    with pytest.raises(ValueError, match="distinct"):
-        ColumnConv2d(np.zeros((2, 2)), None, [3, 3], in_channels=1, kernel_size=3)
-
-
-def test_csr_layers_compute_the_same_and_are_inference_only(rng):
-    model = small_cnn()
-    for index in (0, 3, 7, 9):
-        model[index].weight.data[rng.random(model[index].weight.shape) < 0.7] = 0.0
-    sparse = to_csr(model)
-    x = rng.standard_normal((3, 2, 14, 14))
-    np.testing.assert_allclose(sparse(x), model(x), rtol=0, atol=1e-12)
-    assert isinstance(sparse[3], CSRConv2d) and isinstance(sparse[9], CSRLinear)
-    assert [r["dense"] for r in flops(sparse, (2, 14, 14))["layers"]] == [
-        int(np.count_nonzero(model[i].weight.data)) * p for i, p in ((0, 144), (3, 16), (7, 1), (9, 1))]
-    with pytest.raises(NotImplementedError, match="inference only"):
-        sparse[3].backward(np.zeros((3, 5, 4, 4)))
-
-
-def test_quick_reproduction_shows_the_qualitative_claims(tmp_path):
-    report = ssl.reproduce(quick=True, seed=0, out_dir=tmp_path, verbose=False)
-    assert report.figures and report.figures[0].read_bytes()[:4] == b"\x89PNG"
-    rows = {r["model"]: r for r in report.rows}
-    dense, shrunk = rows["dense baseline"], rows["SSL λ=0.2"]
-    assert dense["accuracy"] > 85  # percent; chance is 10
-    # FLOPs, never wall-clock; in quick mode (4 seeds tried) conv MACs fell 3.5-5.5x, all MACs
-    # 2.6-3.6x, accuracy 0.2-1.1 points
-    assert shrunk["conv_macs_x"] >= 3 and shrunk["macs_x"] >= 2
-    assert shrunk["accuracy"] >= dense["accuracy"] - 2
-    assert "surgery keeps the outputs" in report.table() and len(report.notes) == 5
-    difference = float(next(n for n in report.notes if "keeps the outputs" in n).split("= ")[-1])
-    assert difference < 1e-4  # float32

@@ -1,0 +1,110 @@
+"""The OBS reproduction: its claim functions on hand-made rows, and the quick run (its MONK data:
+tests/datasets/test_toy.py; flat weights: tests/pruning/test_masks.py)."""
+import numpy as np
+import pytest
+
+from minicompress.reproductions import hassibi1993_obs as rep
+
+NAN = float("nan")
+
+
+# ----- claim functions on hand-made rows -------------------------------------------------------------
+def xor_rows(obs_wrong=0, obd_wrong=3, mag_wrong=1, nets=5):
+    return [dict(experiment="xor", method="OBS", nets=nets, needed_deleted=obs_wrong),
+            dict(experiment="xor", method="OBD", nets=nets, needed_deleted=obd_wrong),
+            dict(experiment="xor", method="magnitude", nets=nets, needed_deleted=mag_wrong)]
+
+
+def test_xor_claim():
+    assert rep.xor_claim(xor_rows()).holds
+    assert not rep.xor_claim(xor_rows(obs_wrong=1)).holds
+    assert not rep.xor_claim(xor_rows(mag_wrong=0)).holds
+    assert not rep.xor_claim(xor_rows(nets=0)).holds
+    assert not rep.xor_claim(xor_rows(obd_wrong=NAN)).holds
+    assert not rep.xor_claim([]).holds
+
+
+def monk_rows(pct):
+    return [dict(experiment=f"MONK-{p}", method=m, removed_pct=v) for (p, m), v in pct.items()]
+
+
+def test_monk_claims():
+    good = {(p, m): v for p in (1, 2, 3) for m, v in zip(rep.METHODS, (rep.PAPER_MONK[p] - 5, 30, 20))}
+    claims = {c.key: c.holds for c in rep.monk_claims(monk_rows(good))}
+    assert all(claims.values())
+    tie = {**good, (3, "magnitude"): good[3, "OBS"]}
+    assert not rep.monk_claims(monk_rows(tie))[0].holds  # "more", not "as many"
+    low = {**good, (2, "OBS"): rep.PAPER_MONK[2] - 11}
+    assert not {c.key: c.holds for c in rep.monk_claims(monk_rows(low))}["obs.monk2.fraction_removed"]
+    for bad in (NAN, -1.0):
+        claims = {c.key: c.holds for c in rep.monk_claims(monk_rows({**good, (1, "OBS"): bad}))}
+        assert not claims["obs.monk1.fraction_removed"] and not claims["obs.monk.more_than_obd_and_magnitude"]
+    assert not any(c.holds for c in rep.monk_claims([]))
+
+
+def obd_rows(obs_objective, obd_objective, obs_ratio, obd_ratio=0.3, levels=(0.1, 0.2, 0.3, 0.5)):
+    rows = []
+    for d in levels:
+        for m, value, ratio in (("OBS", obs_objective, obs_ratio), ("OBD", obd_objective, obd_ratio)):
+            rows.append(dict(experiment="OBD mlp", method=m, deleted=d, predicted=ratio * 0.01, actual=0.01,
+                             objective=value(d) if callable(value) else value))
+    return rows
+
+
+def test_obd_network_claims():
+    keys = ("obs.mlp.below_obd", "obs.mlp.prediction", "obs.mlp.predicts_better_than_obd")
+    holds = lambda rows: [c.holds for c in rep.obd_claims(rows, "OBD mlp", True)]  # noqa: E731
+    assert holds(obd_rows(0.1, 0.2, 1.0)) == [True, True, True]
+    assert [c.key for c in rep.obd_claims(obd_rows(0.1, 0.2, 1.0), "OBD mlp", True)] == list(keys)
+    assert holds(obd_rows(lambda d: 0.3 if d == 0.5 else 0.1, 0.2, 0.5)) == [False, False, True]
+    assert holds(obd_rows(0.1, 0.2, 1.4, obd_ratio=1.2)) == [True, False, False]
+    for bad in (NAN, 0.0, -1.0):  # a non-finite or non-positive ratio never holds
+        assert holds(obd_rows(0.1, 0.2, bad))[1:] == [False, False]
+    assert holds(obd_rows(NAN, 0.2, 1.0))[0] is False
+    assert holds(obd_rows(lambda d: 0.3 if d == 0.3 else 0.1, 0.2, 1.0))[0] is False  # 30% counts
+    rows = obd_rows(0.1, 0.2, 1.0)
+    for r in rows:
+        r["actual"] = 0.0  # no increase: no ratio to judge
+    assert holds(rows)[1:] == [False, False]
+    for r in rows:
+        r["actual"], r["predicted"] = -0.01, -0.01  # both negative: a ratio of 1 that means nothing
+    assert holds(rows)[1:] == [False, False]
+    assert holds([]) == [False, False, False]
+
+
+def layer_rows(obs_acc, mag_acc, sparsities=(0.5, 0.75, 0.9, 0.95)):
+    return [dict(experiment="layer-wise LeNet-300-100", method=m, deleted=s,
+                 test_accuracy=a(s) if callable(a) else a)
+            for s in sparsities for m, a in (("OBS", obs_acc), ("magnitude", mag_acc))]
+
+
+def test_layerwise_claim():
+    assert rep.layerwise_claim(layer_rows(0.9, 0.8)).holds
+    assert not rep.layerwise_claim(layer_rows(0.9, 0.9)).holds  # a tie at 90–95% is no win
+    assert rep.layerwise_claim(layer_rows(lambda s: 0.897 if s < 0.9 else 0.95, 0.9)).holds  # −0.3 points
+    assert not rep.layerwise_claim(layer_rows(lambda s: 0.89 if s < 0.9 else 0.95, 0.9)).holds  # −1 point
+    assert not rep.layerwise_claim(layer_rows(0.9, NAN)).holds
+    assert not rep.layerwise_claim([]).holds
+
+
+# ----- the quick run ----------------------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 3])
+def test_quick_reproduction(seed, tmp_path):
+    """What held in all ten quick seeds on synthetic digits (the module docstring has the k-of-10
+    table of every claim): OBS never deletes a needed XOR weight; it removes at least as many
+    MONK weights as OBD and reaches the paper's MONK-2 fraction; its objective is below OBD's on
+    OBD's MLP from 30% to 70% deleted; layer-wise OBS beats magnitude from 75% to 95%."""
+    report = rep.reproduce(quick=True, seed=seed, out_dir=tmp_path, verbose=False)
+    rows, claims = report.rows, {c.key: c for c in report.claims}
+    xor = {r["method"]: r for r in rows if r["experiment"] == "xor"}
+    assert xor["OBS"]["nets"] >= 5 and xor["OBS"]["needed_deleted"] == 0
+    assert xor["OBD"]["needed_deleted"] >= xor["OBS"]["nets"] // 2
+    monk = {(r["experiment"], r["method"]): r["removed_pct"] for r in rows if r["experiment"].startswith("MONK")}
+    assert all(monk[f"MONK-{p}", "OBS"] >= monk[f"MONK-{p}", "OBD"] for p in (1, 2, 3))
+    assert claims["obs.monk2.fraction_removed"].holds
+    mlp = {(r["method"], r["deleted"]): r["objective"] for r in rows if r["experiment"] == "OBD mlp"}
+    assert all(mlp["OBS", d] < mlp["OBD", d] for d in (0.3, 0.4, 0.5, 0.6, 0.7))
+    layer = {(r["method"], r["deleted"]): r["test_accuracy"] for r in rows if r["experiment"].startswith("layer-wise")}
+    assert all(layer["OBS", s] > layer["magnitude", s] for s in (0.75, 0.9, 0.95))
+    assert all(np.isfinite(c.holds) for c in report.claims) and (tmp_path / "obs.png").exists()
