@@ -7,12 +7,8 @@ import numpy as np
 from minicompress.course.checking import Case, Failure, random_cases
 from minicompress.course.exercise import Exercise
 
-try:
-    from minicompress.papers import srinivas2015_data_free as sb
-    from minicompress.papers import wen2016_ssl as ssl
-except ImportError:  # a tree from before the methods moved to papers/
-    from minicompress.reproductions import srinivas2015_data_free as sb
-    from minicompress.reproductions import wen2016_ssl as ssl
+from minicompress.papers import srinivas2015_data_free as sb
+from minicompress.papers import wen2016_ssl as ssl
 
 
 def pairwise_saliency(w_in, a_out):
