@@ -58,9 +58,11 @@ class Exercise:
 
     def check(self, fn) -> Result:
         """Judge ``fn``; never raises for anything ``fn`` does."""
-        if self.checker is not None:
-            return self.checker(self, fn)
-        return run_cases(self, fn)
+        result = self.checker(self, fn) if self.checker is not None else run_cases(self, fn)
+        if result.passed and str(getattr(fn, "__module__", "")).startswith("minicompress"):
+            note = f" (note: this is the library's own function, {fn.__module__}, not yours)"
+            result = Result(result.name, True, result.feedback + note)
+        return result
 
     def describe(self) -> str:
         """Statement, stub and hint, as ``minicompress course show NAME`` prints them."""
