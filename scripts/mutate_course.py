@@ -53,6 +53,17 @@ COURSE = [
       "the CSV's passed column counts every exercise"),
 ]
 
+COURSE += [
+    M("stub-as-fail", C + "worker.py", "    return (\"stub\" if", "    return (\"fail\" if", GR,
+      "a function that still raises NotImplementedError is graded as a wrong answer"),
+    M("affine-no-odd-tie", C + "integer.py", "dict(x=np.array([2.5, 0.25, -0.75]), scale=1.0, zero_point=1, bits=8)",
+      "dict(x=np.array([2.25, 0.25, -0.75]), scale=1.0, zero_point=1, bits=8)", EX,
+      "the affine quantizer's tie with an odd zero point made no tie"),
+    M("library-unnoted", C + "exercise.py", "        if result.passed and str(getattr(fn, \"__module__\", \"\")).startswith(\"minicompress\"):",
+      "        if False:", T + "test_tutorial_links.py", "the library's own function passes without a note"),
+]
+
 mutate.MUTATIONS = COURSE
+mutate.FAMILIES = {"course": COURSE}
 if __name__ == "__main__":
     sys.exit(mutate.main())
