@@ -1,6 +1,7 @@
 """Exercise of tutorial 08 (Optimal Brain Surgeon): one OBS step, the deletion that the full
 inverse Hessian makes cheapest, with the compensating move of every other weight (Hassibi &
-Stork 1993, Eq. 4-5)."""
+Stork 1993, the constrained minimum of ½ δwᵀ H δw; the paper's equation numbers are not
+checked here, as in papers/hassibi1993_obs.py)."""
 from __future__ import annotations
 
 import numpy as np
@@ -45,7 +46,8 @@ EXERCISES = [
         name="obs_step", tutorial="08_optimal_brain_surgeon",
         title="One step of Optimal Brain Surgeon: delete the cheapest weight, move the others",
         statement="""
-Implement obs_step(w, h_inv) -> (q, w_new, h_inv_new) (Hassibi & Stork 1993, Eq. 4-5):
+Implement obs_step(w, h_inv) -> (q, w_new, h_inv_new) (Hassibi & Stork 1993: min over q of
+min ½ δwᵀ H δw subject to e_qᵀ δw + w_q = 0, by a Lagrangian):
 
     L_q  = w_q² / (2 [H⁻¹]_qq)                 the saliency; q = argmin_q L_q (first on ties;
                                                a weight with [H⁻¹]_qq = 0 is already gone: L = +inf)
