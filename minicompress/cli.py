@@ -12,6 +12,7 @@
     minicompress bench obs            layer-wise Optimal Brain Surgeon, kernel vs loop
     minicompress data list|fetch|show the datasets
     minicompress notebooks            the tutorials as Jupyter notebooks (.ipynb)
+    minicompress course list|show|starter|check|grade   exercises for courses, checked and graded
 """
 from __future__ import annotations
 
@@ -324,6 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=cmd_bench)
     from minicompress.datasets import commands as data_commands
     data_commands.add_parser(commands)
+    from minicompress.course import commands as course_commands
+    course_commands.add_parser(commands)
     return parser
 
 

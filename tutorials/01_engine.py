@@ -124,3 +124,15 @@ print(f"saved {path}; reloaded accuracy {evaluate(again, loss, x_test, y_test)['
 # 2. Train LeNet-5 instead of LeNet-300-100. How many weights does each have, and which trains
 #    faster per epoch here? *(Hint: `minicompress bench engine`.)*
 # 3. Replace ReLU by `nn.Tanh()`. Does the learning rate need to change?
+
+# %% [markdown]
+# **Checked exercises** (`minicompress course show NAME`: the statement and starter code). Write
+# each function, then uncomment its `check(...)`: it prints "passed" or the first failing case.
+
+# %%
+from minicompress.course import check
+
+# check("linear_backward", linear_backward)
+
+# %%
+# check("softmax_cross_entropy_grad", softmax_cross_entropy_grad)

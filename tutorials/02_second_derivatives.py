@@ -161,3 +161,15 @@ assert np.allclose(full, exact, atol=1e-12) and gap > 0.05
 #    100, 1000. How does the error shrink?
 # 3. Rank the weights by ½·h·w² under each diagonal. How many of the 20% least salient weights
 #    do the exact and the OBD ranking share?
+
+# %% [markdown]
+# **Checked exercises** (`minicompress course show NAME`: the statement and starter code). Write
+# each function, then uncomment its `check(...)`: it prints "passed" or the first failing case.
+
+# %%
+from minicompress.course import check
+
+# check("lecun_linear", lecun_linear)
+
+# %%
+# check("lecun_tanh", lecun_tanh)

@@ -137,3 +137,15 @@ assert curves["OBD ½hw²"][2] > curves["magnitude |w|"][2]  # at 60% deleted
 # 2. Use `obd.saliencies(model, loss, x, t, "ggn")` and `"exact"`. Does the ranking change?
 # 3. Remove the 10 least relevant hidden units with `mozer.remove_unit` and retrain briefly.
 #    How much accuracy comes back?
+
+# %% [markdown]
+# **Checked exercises** (`minicompress course show NAME`: the statement and starter code). Write
+# each function, then uncomment its `check(...)`: it prints "passed" or the first failing case.
+
+# %%
+from minicompress.course import check
+
+# check("obd_saliency", obd_saliency)
+
+# %%
+# check("karnin_estimate", karnin_estimate)

@@ -173,3 +173,18 @@ assert accuracy(small) > dense_cnn - 0.03
 #    smallest group norms. Why is none exactly zero? What does the authors' zeroing (`zero_below=1e-4`)
 #    change, and why does it need a small learning rate to work? *Hint:* compare lr·λ with 1e-4.
 # 5. Time the unstructured model at 99% sparsity. Where does scipy.sparse start to win?
+
+# %% [markdown]
+# **Checked exercises** (`minicompress course show NAME`: the statement and starter code). Write
+# each function, then uncomment its `check(...)`: it prints "passed" or the first failing case.
+
+# %%
+from minicompress.course import check
+
+# check("pairwise_saliency", pairwise_saliency)
+
+# %%
+# check("merge_once", merge_once)
+
+# %%
+# check("group_shrink", group_shrink)

@@ -147,3 +147,15 @@ assert sto_err[-1] < float_err[-1] + 5  # stochastic tracks float32 (5 ≈ 3 sd 
 # 3. Train with bfloat16 weights: `QuantizedOptimizer(sgd, Quantizer(BFLOAT16, "nearest_even"))`
 #    at lr 0.1 and 0.01 (mean loss), then with `compute=` instead (float32 master weights).
 #    *Hint:* `minicompress reproduce bfloat16 --quick` compares all the recipes.
+
+# %% [markdown]
+# **Checked exercises** (`minicompress course show NAME`: the statement and starter code). Write
+# each function, then uncomment its `check(...)`: it prints "passed" or the first failing case.
+
+# %%
+from minicompress.course import check
+
+# check("stochastic_round", stochastic_round)
+
+# %%
+# check("bfloat16_round", bfloat16_round)

@@ -172,3 +172,15 @@ fig.savefig(OUT / "06_tucker2.png", dpi=100)
 #    depthwise (`groups`)? Fine-tune both for one epoch: which one recovers more?
 # 6. Run `factorize.cp(K, 11, n_iter=300, rng=0)` with and without `ridge=0.01` and compare
 #    Σλ² with ‖K‖²: what is a *degenerate* CP fit, and why can it not be fine-tuned?
+
+# %% [markdown]
+# **Checked exercises** (`minicompress course show NAME`: the statement and starter code). Write
+# each function, then uncomment its `check(...)`: it prints "passed" or the first failing case.
+
+# %%
+from minicompress.course import check
+
+# check("kernel_ridge_dictionary", kernel_ridge_dictionary)
+
+# %%
+# check("low_rank", low_rank)

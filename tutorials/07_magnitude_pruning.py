@@ -157,3 +157,15 @@ assert flops_ratio > 3
 # 3. Structured-prune 90% of the hidden units instead of 75%. How do the FLOPs ratio and the
 #    measured speedup of the shrunk model compare, and why are they not equal?
 #    *(Hint: `metrics.summary(small, (1, 28, 28))`.)*
+
+# %% [markdown]
+# **Checked exercises** (`minicompress course show NAME`: the statement and starter code). Write
+# each function, then uncomment its `check(...)`: it prints "passed" or the first failing case.
+
+# %%
+from minicompress.course import check
+
+# check("compute_mask", compute_mask)
+
+# %%
+# check("polynomial_sparsity", polynomial_sparsity)

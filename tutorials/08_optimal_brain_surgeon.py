@@ -163,3 +163,12 @@ assert error(W_obs) < 0.5 * error(W_mag)
 # 3. In section 2, replace the outer-product H by the exact Hessian (``kind="exact"``). Is it
 #    positive definite at the trained XOR net? What does OBS do with a negative [H⁻¹]_qq?
 # 4. Increase ``damping`` in section 3 from 1e-3 to 1e3. What does layer-wise OBS turn into?
+
+# %% [markdown]
+# **Checked exercises** (`minicompress course show NAME`: the statement and starter code). Write
+# each function, then uncomment its `check(...)`: it prints "passed" or the first failing case.
+
+# %%
+from minicompress.course import check
+
+# check("obs_step", obs_step)

@@ -152,3 +152,12 @@ assert dense_error < 0.3 and loaded_error < dense_error + 0.03
 #    which stream most? *(Hint: `minicompress.storage.inspect_compressed`.)*
 # 3. Try `index_bits=3` and `index_bits=8`. Why is neither end best? *(Hint: count the fillers,
 #    `symbols - entries` in the header.)*
+
+# %% [markdown]
+# **Checked exercises** (`minicompress course show NAME`: the statement and starter code). Write
+# each function, then uncomment its `check(...)`: it prints "passed" or the first failing case.
+
+# %%
+from minicompress.course import check
+
+# check("kmeans_share", kmeans_share)

@@ -124,3 +124,12 @@ assert acc_qat3 > acc_ptq3
 #    bits does the rescale stop differing from the float rounding on this layer?
 # 4. Count the multiply-accumulates of the integer model with `integer_ops` and compare with
 #    `minicompress.metrics.flops` of the float model.
+
+# %% [markdown]
+# **Checked exercises** (`minicompress course show NAME`: the statement and starter code). Write
+# each function, then uncomment its `check(...)`: it prints "passed" or the first failing case.
+
+# %%
+from minicompress.course import check
+
+# check("quantize_affine", quantize_affine)
