@@ -10,10 +10,8 @@ from minicompress.quant import sharing
 
 
 def kmeans_share(w, k):
-    """The library's kmeans with init="linear", the labels in w's shape (the library returns
-    them flattened)."""
-    centroids, labels = sharing.kmeans(w, k, init="linear")
-    return centroids, labels.reshape(np.shape(w))
+    """The library's kmeans with init="linear" (labels in w's shape)."""
+    return sharing.kmeans(w, k, init="linear")
 
 
 def kmeans_cases():

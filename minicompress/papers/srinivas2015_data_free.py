@@ -62,7 +62,10 @@ def pairwise_saliency(w_in: np.ndarray, a_out: np.ndarray) -> np.ndarray:
         it is the deleted neuron's ⟨a_j²⟩ that counts); +inf on the diagonal.
     """
     w_in, a_out = _check_weight_sets(w_in, a_out)
-    return _squared_distances(w_in) * np.mean(a_out * a_out, axis=0)[None, :]
+    with np.errstate(invalid="ignore"):  # inf · 0 on the diagonal of a neuron with no outputs
+        s = _squared_distances(w_in) * np.mean(a_out * a_out, axis=0)[None, :]
+    np.fill_diagonal(s, np.inf)
+    return s
 
 
 def _squared_distances(w: np.ndarray) -> np.ndarray:

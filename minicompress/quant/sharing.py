@@ -78,6 +78,7 @@ def kmeans(w, k: int, *, init: str = "linear", rng=None, max_iter: int = 300) ->
     centroids : (k,) float64
     assignments : int64 array of w's shape, in [0, k)
     """
+    shape = np.shape(w)
     w = _values(w, "kmeans")
     centroids = initial_centroids(w, k, init, rng)
     labels = assign(w, centroids)
@@ -87,7 +88,7 @@ def kmeans(w, k: int, *, init: str = "linear", rng=None, max_iter: int = 300) ->
         if np.array_equal(new, labels):
             break
         labels = new
-    return centroids, labels
+    return centroids, labels.reshape(shape)
 
 
 def update(w, labels, centroids) -> np.ndarray:

@@ -123,3 +123,12 @@ def test_refusals_name_what_was_wrong(rng):
     model[2].weight.mask = np.ones((3, 6))
     with pytest.raises(ValueError, match="carry masks"):
         merge_neurons(model, 0, [])
+
+
+def test_a_neuron_with_no_outgoing_weights_still_cannot_merge_into_itself():
+    w = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    a = np.array([[1.0, 0.0, 2.0], [3.0, 0.0, 1.0]])  # neuron 1's outgoing weights are all 0
+    with np.errstate(invalid="raise"):  # no inf · 0 warning either
+        s = pairwise_saliency(w, a)
+    assert np.all(np.isposinf(np.diag(s))) and not np.isnan(s).any()
+    assert np.all(s[:, 1][[0, 2]] == 0)  # deleting it costs nothing

@@ -179,3 +179,10 @@ def test_bad_arguments():
         SharedWeights(layer, [0.0, 1.0], np.full((2, 3), 2))
     with pytest.raises(ValueError, match="codebook"):
         SharedWeights(layer, [np.nan], np.zeros((2, 3), int))
+
+
+def test_kmeans_labels_have_the_shape_of_the_weights(rng):
+    w = rng.normal(size=(6, 5))
+    centroids, labels = kmeans(w, 4)
+    assert labels.shape == (6, 5) and labels.dtype == np.int64
+    assert np.array_equal(labels, assign(w.ravel(), centroids).reshape(6, 5))
