@@ -21,7 +21,10 @@ fine-tuning rate (the "control"), so that extra training cannot pass for a free 
 
 What held, what did not, and why (quick runs: seeds 0–4 on synthetic digits and 0–2 on
 mnist_test_split, k of 5 and k of 3 this session; ``minicompress results`` on the results
-files). Kim et al.: within 0.5 points at 6–8× fewer conv2 MACs, 5/5 and 3/3; conv2 measured
+files, one BLAS thread). Kim et al.: within 0.5 points at 6–8× fewer conv2 MACs, 5/5 and 3/3,
+but with little margin in the quick run (+0.35 points at seed 0 with one BLAS thread, +0.60 —
+not within — with two, whose summation order moves the VBMF ranks; with two threads, four
+fine-tuning epochs, the full run's step count, still gave +0.40); conv2 measured
 1.5–2.5× faster, 5/5 and 3/3 (the whole network 1.2–2.1×; timed on a shared machine).
 Lebedev et al.: within 1 point after fine-tuning at 11–15× fewer MACs, 5/5 and 3/3; but
 "fine-tuning recovers" only 4/5 and 2/3, and "CP needs fine-tuning more than Tucker-2" only 2/5
