@@ -172,3 +172,6 @@ assert error(W_obs) < 0.5 * error(W_mag)
 from minicompress.course import check
 
 # check("obs_step", obs_step)
+
+# %%
+# check("outer_product_inverse", outer_product_inverse)

@@ -161,3 +161,6 @@ assert dense_error < 0.3 and loaded_error < dense_error + 0.03
 from minicompress.course import check
 
 # check("kmeans_share", kmeans_share)
+
+# %%
+# check("compression_rate", compression_rate)

@@ -133,3 +133,6 @@ assert acc_qat3 > acc_ptq3
 from minicompress.course import check
 
 # check("quantize_affine", quantize_affine)
+
+# %%
+# check("quantize_multiplier", quantize_multiplier)

@@ -18,6 +18,19 @@ def obs_step(w, h_inv):
     return q, w_new, h_new
 
 
+def outer_product_inverse(vectors, alpha):
+    """The library's recursion, one vector at a time, scale 1."""
+    return obs.outer_product_inverse(vectors, alpha)
+
+
+def outer_cases():
+    edge = [Case("edge: no vectors: H⁻¹ = I/α (the start, not αI)", dict(vectors=np.zeros((0, 3)), alpha=4.0)),
+            Case("edge: one vector: Sherman–Morrison's 1 + xᵀH⁻¹x", dict(vectors=np.array([[1.0, 2.0]]), alpha=0.5)),
+            Case("edge: the same vector twice", dict(vectors=np.array([[1.0, -1.0, 0.5]] * 2), alpha=1.0))]
+    return edge + random_cases(lambda r: dict(vectors=r.normal(size=(int(r.integers(1, 8)), int(r.integers(2, 5)))),
+                                              alpha=float(r.uniform(0.1, 2.0))))
+
+
 def _spd_inverse(r, n):
     a = r.normal(size=(n, n))
     return np.linalg.inv(a @ a.T + 0.5 * np.eye(n))
@@ -67,4 +80,27 @@ def obs_step(w, h_inv):
              "weights (a Schur complement); set w_new[q] and row/column q to 0 afterwards, as "
              "rounding leaves ±1e-17 there.",
         reference=obs_step, cases=obs_cases, outputs=("q", "w_new", "h_inv_new"), rtol=1e-7, atol=1e-10),
+    Exercise(
+        name="outer_product_inverse", tutorial="08_optimal_brain_surgeon",
+        title="The inverse of the outer-product Hessian, one example at a time",
+        statement="""
+Implement outer_product_inverse(vectors, alpha) -> h_inv, the inverse of
+H = αI + Σ_k x_k x_kᵀ without inverting H (Hassibi & Stork 1993, the recursion of their Eq. 8
+with the denominator 1 instead of P; Sherman–Morrison):
+
+    H₀⁻¹ = I / α
+    H_{k+1}⁻¹ = H_k⁻¹ − (H_k⁻¹ x)(xᵀ H_k⁻¹) / (1 + xᵀ H_k⁻¹ x)      for each row x of vectors
+
+vectors : (N, P), alpha > 0; h_inv : (P, P) float64, symmetric.
+""",
+        stub='''
+import numpy as np
+
+def outer_product_inverse(vectors, alpha):
+    """vectors (N, P), alpha > 0 -> h_inv (P, P), the inverse of alpha*I + sum_k x_k x_k^T."""
+    raise NotImplementedError
+''',
+        hint="Keep h = H⁻¹ and update it once per row x with hx = h @ x; check against "
+             "np.linalg.inv(alpha * np.eye(P) + vectors.T @ vectors).",
+        reference=outer_product_inverse, cases=outer_cases, outputs=("h_inv",), rtol=1e-9, atol=1e-12),
 ]

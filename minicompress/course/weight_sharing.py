@@ -6,6 +6,7 @@ import numpy as np
 
 from minicompress.course.checking import Case, random_cases
 from minicompress.course.exercise import Exercise
+from minicompress.papers import han2016_deep_compression as deep
 from minicompress.quant import sharing
 
 
@@ -25,6 +26,20 @@ def kmeans_cases():
     return edge + random_cases(lambda r: dict(w=np.concatenate([r.normal(c, 0.3, size=int(r.integers(2, 9)))
                                                                 for c in r.uniform(-2, 2, size=3)]),
                                               k=int(r.integers(2, 5))))
+
+
+def compression_rate(n, k, b):
+    """The library's Eq. 1."""
+    return deep.compression_rate(n, k, b)
+
+
+def rate_cases():
+    edge = [Case("edge: k = 1 (log₂k = 0: only the one centroid is stored)", dict(n=1000, k=1, b=32)),
+            Case("edge: k = 2 centroids, 1 bit per index", dict(n=4, k=2, b=32)),
+            Case("edge: a k that is not a power of two (log₂k, not rounded)", dict(n=100, k=5, b=8)),
+            Case("edge: Han et al.'s example, 4 × 4 weights and 4 centroids: 3.2×", dict(n=16, k=4, b=32))]
+    return edge + random_cases(lambda r: dict(n=int(r.integers(1, 10 ** 6)), k=int(2 ** r.integers(0, 9)),
+                                              b=int(r.choice([8, 16, 32]))))
 
 
 EXERCISES = [
@@ -54,4 +69,25 @@ def kmeans_share(w, k):
              "minimum, the lower centroid while C is sorted. np.bincount(labels, weights=w) sums "
              "each cluster.",
         reference=kmeans_share, cases=kmeans_cases, outputs=("centroids", "labels"), rtol=1e-9, atol=1e-12),
+    Exercise(
+        name="compression_rate", tutorial="09_deep_compression",
+        title="The compression rate of weight sharing (Han et al. 2016, Eq. 1)",
+        statement="""
+Implement compression_rate(n, k, b) -> r, the compression rate of n weights of b bits each
+shared through k centroids (Han et al. 2016, Eq. 1): each weight keeps a log₂k-bit index, and
+the k centroids are stored once at b bits,
+
+    r = n·b / (n·log₂k + k·b)
+
+n, k, b ints ≥ 1; r a float (log₂k exactly, not rounded up to whole bits).
+""",
+        stub='''
+import numpy as np
+
+def compression_rate(n, k, b):
+    """n weights of b bits, k shared values -> the compression rate (a float)."""
+    raise NotImplementedError
+''',
+        hint="Count the bits before (n·b) and after (an index per weight, plus the codebook).",
+        reference=compression_rate, cases=rate_cases, outputs=("r",), rtol=1e-12, atol=0.0),
 ]

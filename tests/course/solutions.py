@@ -136,3 +136,24 @@ def quantize_affine(x, scale, zero_point, bits):
     q = np.rint(np.asarray(x, np.float64) / scale + zero_point)
     q = np.clip(q, -2 ** (bits - 1), 2 ** (bits - 1) - 1)
     return q.astype(np.int8 if bits <= 8 else np.int16)
+
+
+def outer_product_inverse(vectors, alpha):
+    h = np.eye(vectors.shape[1]) / alpha
+    for x in np.asarray(vectors, np.float64):
+        hx = h @ x
+        h = h - np.outer(hx, hx) / (1.0 + x @ hx)
+    return h
+
+
+def compression_rate(n, k, b):
+    return n * b / (n * np.log2(k) + k * b)
+
+
+def quantize_multiplier(m):
+    import math
+    f, e = math.frexp(m)
+    m0, n = round(f * 2 ** 31), -e
+    if m0 == 2 ** 31:
+        m0, n = 2 ** 30, n - 1
+    return m0, n

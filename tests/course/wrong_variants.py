@@ -376,3 +376,50 @@ WRONG.update({
         ("int64 codes", lambda x, s, z, b: _affine(x, s, z, b, "int64"), "dtype"),
     ],
 })
+
+
+def _outer(vectors, alpha, how):
+    p = vectors.shape[1]
+    h = (alpha * np.eye(p)) if how == "starts_alpha" else np.eye(p) / alpha
+    for x in vectors:
+        hx = h @ x
+        denominator = x @ hx if how == "no_one" else 1.0 + x @ hx
+        h = h + np.outer(hx, hx) / denominator if how == "plus" else h - np.outer(hx, hx) / denominator
+    return h
+
+
+def _rate(n, k, b, how):
+    bits = np.ceil(np.log2(k)) if how == "ceil" else np.log2(k)
+    if how == "no_codebook":
+        return n * b / (n * bits) if bits else float("inf")
+    return (n * bits + k * b) / (n * b) if how == "inverted" else n * b / (n * bits + k * b)
+
+
+def _multiplier(m, how):
+    import math
+    f, e = math.frexp(m)
+    m0 = int(f * 2 ** 31) if how == "truncate" else (math.floor(f * 2 ** 31 + 0.5) if how == "half_up" else round(f * 2 ** 31))
+    n = e if how == "sign" else -e
+    if m0 == 2 ** 31 and how != "no_renormalize":
+        m0, n = 2 ** 30, n - 1
+    return m0, n
+
+
+WRONG.update({
+    "outer_product_inverse": [
+        ("starts from αI instead of I/α", lambda v, a: _outer(v, a, "starts_alpha"), "no vectors"),
+        ("Sherman–Morrison without the 1 in 1 + xᵀH⁻¹x", lambda v, a: _outer(v, a, "no_one"), "one vector"),
+        ("adds the rank-one term instead of subtracting it", lambda v, a: _outer(v, a, "plus"), "one vector"),
+    ],
+    "compression_rate": [
+        ("log₂k rounded up to whole bits", lambda n, k, b: _rate(n, k, b, "ceil"), "power of two"),
+        ("the codebook's k·b bits forgotten", lambda n, k, b: _rate(n, k, b, "no_codebook"), "k = 1"),
+        ("the ratio upside down", lambda n, k, b: _rate(n, k, b, "inverted"), "k = 1"),
+    ],
+    "quantize_multiplier": [
+        ("f·2³¹ truncated, not rounded", lambda m: _multiplier(m, "truncate"), "renormalize"),
+        ("no renormalization when M₀ rounds up to 2³¹", lambda m: _multiplier(m, "no_renormalize"), "renormalize"),
+        ("n = e instead of −e (the shift the wrong way)", lambda m: _multiplier(m, "sign"), "right shift"),
+        ("ties rounded up instead of to even", lambda m: _multiplier(m, "half_up"), "even"),
+    ],
+})
