@@ -85,7 +85,7 @@ def obs_step(w, h_inv):
         title="The inverse of the outer-product Hessian, one example at a time",
         statement="""
 Implement outer_product_inverse(vectors, alpha) -> h_inv, the inverse of
-H = αI + Σ_k x_k x_kᵀ without inverting H (Hassibi & Stork 1993, the recursion of their Eq. 8
+H = αI + Σ_k x_k x_kᵀ without inverting H (Hassibi & Stork 1993, their recursion for the outer-product Hessian,
 with the denominator 1 instead of P; Sherman–Morrison):
 
     H₀⁻¹ = I / α
