@@ -38,4 +38,5 @@ def test_readme_main_command_in_a_fresh_environment(tmp_path):
                             text=True, timeout=3600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert (checkout / "out" / "results.json").is_file()
-    assert "Summary" in result.stdout
+    assert "Scorecard: minicompress reproduce all --quick" in result.stdout  # the main job's face
+    assert "headline claims hold" in result.stdout and "ERROR" not in result.stdout
