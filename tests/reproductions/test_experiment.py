@@ -1,26 +1,20 @@
 """The experiment helpers every reproduction shares."""
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
-import pytest
 
 from minicompress.reproductions.experiment import finite, load_data, obd_regime
 
-MNIST = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "mnist"
 
-
-def test_load_data_gives_a_quick_config_all_the_real_digits_there_are(tmp_path):
+def test_load_data_gives_a_quick_config_all_the_real_digits_there_are(mnist_dir, tmp_path):
     """Quick configs of 10,000 training images (magnitude, Denil) on the real digits offline,
     which hold 8,000 / 2,000: all of them, not an error that stops `reproduce all`."""
-    if not (MNIST / "t10k-images-idx3-ubyte.gz").is_file():
-        pytest.skip(f"no real MNIST test set in {MNIST}")
     cfg = SimpleNamespace(n_train=10_000, n_test=5_000)
-    data, out, (x, y), (x_test, y_test) = load_data("t", cfg, "mnist_test_split", tmp_path / "o", MNIST, True)
+    data, out, (x, y), (x_test, y_test) = load_data("t", cfg, "mnist_test_split", tmp_path / "o", mnist_dir, True)
     assert data == "mnist_test_split" and out.is_dir()
     assert x.shape == (8_000, 1, 28, 28) and len(y) == 8_000 and len(y_test) == 2_000
     small = SimpleNamespace(n_train=500, n_test=300)
-    _, _, (x, _), (x_test, _) = load_data("t", small, "mnist_test_split", tmp_path / "o", MNIST, True)
+    _, _, (x, _), (x_test, _) = load_data("t", small, "mnist_test_split", tmp_path / "o", mnist_dir, True)
     assert len(x) == 500 and len(x_test) == 300
 
 
