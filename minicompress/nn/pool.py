@@ -65,6 +65,7 @@ class MaxPool2d(_Pool2d):
             np.maximum(y, x[window], out=y)
         self.cache["x"], self.cache["y"] = x, y
         self.cache.pop("argmax", None)
+        self.cache.pop("winner_index", None)
         return y
 
     def argmax_masks(self) -> list[np.ndarray]:
@@ -89,10 +90,31 @@ class MaxPool2d(_Pool2d):
         """Send every entry of g (..., n, c, oh, ow) to its window's maximum: the layer's
         Jacobian transposed, a 0/1 matrix, so it also carries h (0² = 0, 1² = 1) and R{g}."""
         x = self.cached("x")
+        if all(st >= k for st, k in zip(self.stride, self.kernel_size)):
+            return self._route_disjoint(g, x.shape)
         g_in = np.zeros(g.shape[:-4] + x.shape, g.dtype)
         for window, hit in zip(self.windows(x), self.argmax_masks()):
             g_in[window] += g * hit
         return g_in
+
+    def _route_disjoint(self, g: np.ndarray, x_shape: tuple) -> np.ndarray:
+        """Windows that do not overlap send each input at most one entry of g: one scatter to
+        the winners' flat indices instead of kh·kw strided passes (the GGN pass routes C
+        columns of g at once)."""
+        if "winner_index" not in self.cache:  # (n·c·oh·ow,), once per forward
+            kw, (sh, sw), (h, w) = self.kernel_size[1], self.stride, x_shape[2:]
+            nc, oh, ow = int(np.prod(g.shape[-4:-2])), g.shape[-2], g.shape[-1]
+            corner = (np.arange(nc)[:, None, None] * (h * w) + (np.arange(oh) * (sh * w))[:, None]
+                      + np.arange(ow) * sw)  # flat index of each window's top-left input
+            index = corner.reshape(g.shape[-4:])
+            for k, hit in enumerate(self.argmax_masks()):
+                if k:
+                    index += hit * ((k // kw) * w + k % kw)  # the winner's offset in its window
+            self.cache["winner_index"] = index.ravel()
+        lead = g.shape[:-4]
+        g_in = np.zeros((int(np.prod(lead)), int(np.prod(x_shape))), g.dtype)
+        g_in[:, self.cache["winner_index"]] = g.reshape(len(g_in), -1)
+        return g_in.reshape(lead + tuple(x_shape))
 
     def backward_diag(self, g_out, h_out, gauss_newton, need_input=True):
         return (None if g_out is None else self.route(g_out)), self.route(h_out)

@@ -65,6 +65,9 @@ MAXPOOL_CASES = [  # x shape, kernel, stride
     ((2, 2, 7, 7), (3, 3), (2, 2)),
     ((1, 2, 5, 7), (2, 3), (1, 2)),
     ((3, 1, 5, 5), (5, 5), (1, 1)),
+    ((2, 2, 7, 5), (2, 2), (2, 2)),  # disjoint windows (one scatter), floor mode drops a row and a column
+    ((1, 2, 8, 9), (2, 2), (3, 3)),  # disjoint with gaps between the windows
+    ((2, 1, 6, 6), (3, 2), (3, 2)),  # disjoint, rectangular
 ]
 
 
@@ -93,6 +96,21 @@ def test_max_pool_ties_go_to_first_maximum(shape, kernel, stride, rng):
     g = rng.standard_normal(y.shape)
     np.testing.assert_allclose(pool.backward(g), max_pool_backward_loop(g, argmax, shape, kernel, stride))
     assert np.isclose(pool.backward(g).sum(), g.sum())  # nothing duplicated, nothing lost
+
+
+@pytest.mark.parametrize("shape, kernel, stride", MAXPOOL_CASES)
+def test_max_pool_routes_leading_columns_like_the_loop(shape, kernel, stride, rng):
+    """The GGN pass routes (m, n, c, oh, ow): each of the m columns as the loop routes it."""
+    x = rng.integers(0, 3, shape).astype(np.float64)  # ties
+    pool = nn.MaxPool2d(kernel, stride)
+    y = pool(x)
+    _, argmax = max_pool_loop(x, kernel, stride)
+    s = rng.standard_normal((3, *y.shape))
+    routed = pool.backward_ggn(s)
+    assert routed.shape == (3, *shape)
+    for c in range(3):
+        np.testing.assert_allclose(routed[c], max_pool_backward_loop(s[c], argmax, shape, kernel, stride),
+                                   rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("shape, kernel, stride", MAXPOOL_CASES)
