@@ -22,6 +22,7 @@ import importlib
 import importlib.util
 import inspect
 import json
+import os
 import shlex
 import sys
 import time
@@ -338,3 +339,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `minicompress results FILE | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0

@@ -136,3 +136,17 @@ def test_results_rejects_a_file_that_is_not_a_results_json(tmp_path, capsys):
     bad.write_text("[1, 2]")
     assert main(["results", str(bad)]) == 1
     assert "papers" in capsys.readouterr().err
+
+
+def test_output_cut_short_by_a_pipe_is_not_an_error(tmp_path):
+    """`minicompress results FILE | head -1`: no traceback, exit code 0."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    results = Path(__file__).resolve().parents[1] / "minicompress" / "results" / "quick_synth_digits.json"
+    reader = subprocess.Popen([sys.executable, "-m", "minicompress", "results", str(results)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+    reader.stdout.readline()
+    reader.stdout.close()  # the reader stops, as head does
+    stderr = reader.stderr.read()
+    assert reader.wait(timeout=60) == 0 and "Traceback" not in stderr, stderr
