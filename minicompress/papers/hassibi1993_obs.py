@@ -41,11 +41,8 @@ Layer-wise OBS (Dong, Chen & Pan 2017; Optimal Brain Compression, Frantar & Alis
 For networks whose full Hessian is too large, prune each layer to reproduce its own outputs on
 sample inputs X (n, d): row r of W contributes ‖X (w_r − ŵ_r)‖², whose Hessian H = 2 XᵀX (+ λI)
 is the same for every row, so each row is an OBS problem of size d with its own downdated
-inverse. Cost per row, deleting k of d weights: ≈ 2(d³ − (d − k)³)/3 flops (one d × d inverse
-shared by the rows, then lazy rank-64 downdates with shrinking matrices, in
-:mod:`minicompress.pruning.greedy_obs`); memory 8·d² bytes per row of a chunk of rows
-(32 rows of 784 inputs: 160 MB) plus one d² temporary; ``minicompress bench obs`` times it
-against the readable loop of :func:`delete` calls (38× slower on a 300 × 784 layer at 90%).
+inverse. The fast kernel, its cost and memory are in :mod:`minicompress.pruning.greedy_obs`;
+``minicompress bench obs`` times it against the readable loop of :func:`delete` calls.
 """
 from __future__ import annotations
 
@@ -56,7 +53,7 @@ from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
 from minicompress.nn import curvature
 from minicompress.nn.per_example import jacobian_factors, per_example_gradients
-from minicompress.pruning.greedy_obs import greedy_delete, inverse  # (H + λI)⁻¹ by Cholesky
+from minicompress.pruning.greedy_obs import check_fraction, check_mask, greedy_delete, inverse
 
 CHUNK_BYTES = 160e6  # inverse Hessians held at once by prune_layerwise
 
@@ -136,7 +133,7 @@ def prune(w, h_inv, count: int, *, mask=None, block_size: int = 1):
     w, h_inv = _check(w, h_inv, "prune")
     dead = np.diagonal(h_inv) == 0
     if mask is not None:
-        mask = _check_mask(mask, w.shape, "prune")
+        mask = check_mask(mask, w.shape, "prune")
         dead |= mask == 0
         h_inv = restrict(h_inv, dead)
     if isinstance(count, (bool, np.bool_)) or not isinstance(count, numbers.Integral) \
@@ -236,9 +233,9 @@ def layerwise_path(W, X, sparsities, *, damping: float = 0.0, mask=None) -> list
     if X.ndim != 2 or X.shape[1] != W0.shape[1] or not np.isfinite(X).all():
         raise ValueError(f"prune_layerwise: X must be a finite (n, {W0.shape[1]}) array of the "
                          f"layer's inputs, got shape {X.shape}")
-    levels = [_fraction(s) for s in sparsities]
+    levels = [check_fraction(s, "prune_layerwise") for s in sparsities]
     out, d = W0.shape
-    dead = np.zeros(W0.shape, bool) if mask is None else _check_mask(mask, W0.shape, "prune_layerwise") == 0
+    dead = np.zeros(W0.shape, bool) if mask is None else check_mask(mask, W0.shape, "prune_layerwise") == 0
     h_inv = inverse(2 * X.T @ X, damping)
     targets = np.array([round(s * d) for s in levels])
     stops = np.maximum(targets[None, :] - dead.sum(axis=1, keepdims=True), 0)
@@ -264,17 +261,3 @@ def _check(w, h_inv, who: str):
     if h_inv.shape != (w.size, w.size):
         raise ValueError(f"{who}: h_inv must be ({w.size}, {w.size}) for {w.size} weights, got {h_inv.shape}")
     return w, h_inv
-
-
-def _check_mask(mask, shape, who: str) -> np.ndarray:
-    mask = np.asarray(mask)
-    if mask.shape != tuple(shape) or not np.isin(mask, (0, 1)).all():
-        raise ValueError(f"{who}: mask must be a 0/1 array of shape {tuple(shape)}, got "
-                         f"{mask.dtype} array of shape {mask.shape}")
-    return mask
-
-
-def _fraction(s) -> float:
-    if isinstance(s, (bool, np.bool_)) or not isinstance(s, numbers.Real) or not 0 <= s < 1:
-        raise ValueError(f"prune_layerwise: sparsity must be a fraction in [0, 1), got {s!r}")
-    return float(s)

@@ -17,10 +17,14 @@ Two things make it fast without changing the result:
   that update, so the matrices shrink as the weights go (the cost of deleting k of d weights is
   ≈ 2(d³ − (d − k)³)/3 flops per row rather than 2kd²).
 
-Memory: R·d² float64 for the inverses (the caller chunks the rows), one d² temporary, and
-the B·d vectors of each row. :func:`inverse` gives the starting (H + λI)⁻¹.
+Memory: R·d² float64 for the inverses (the caller chunks the rows: 32 rows of 784 inputs take
+160 MB), one d² temporary, and the B·d vectors of each row. :func:`inverse` gives the starting
+(H + λI)⁻¹. ``minicompress bench obs`` times this kernel against the readable loop of
+:func:`~minicompress.papers.hassibi1993_obs.delete` calls (38× slower on a 300 × 784 layer at 90%).
 """
 from __future__ import annotations
+
+import numbers
 
 import numpy as np
 from scipy.linalg import LinAlgError, blas, cho_factor, cho_solve
@@ -144,3 +148,19 @@ def inverse(h, damping: float = 0.0) -> np.ndarray:
                          f"definite; pass damping > 0 (e.g. 1e-4 × the mean of diag H = "
                          f"{float(np.mean(np.diagonal(h))):.3g})")
     return cho_solve(factor, np.eye(len(h)))
+
+
+def check_mask(mask, shape, who: str) -> np.ndarray:
+    """``mask`` as an array if it is 0/1 of ``shape``, else a ValueError naming ``who``."""
+    mask = np.asarray(mask)
+    if mask.shape != tuple(shape) or not np.isin(mask, (0, 1)).all():
+        raise ValueError(f"{who}: mask must be a 0/1 array of shape {tuple(shape)}, got "
+                         f"{mask.dtype} array of shape {mask.shape}")
+    return mask
+
+
+def check_fraction(s, who: str) -> float:
+    """``s`` as a float if it is a sparsity in [0, 1), else a ValueError naming ``who``."""
+    if isinstance(s, (bool, np.bool_)) or not isinstance(s, numbers.Real) or not 0 <= s < 1:
+        raise ValueError(f"{who}: sparsity must be a fraction in [0, 1), got {s!r}")
+    return float(s)
