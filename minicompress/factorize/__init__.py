@@ -8,7 +8,7 @@ decompositions of a convolution kernel (Tucker / HOSVD / HOOI, CP by ALS, VBMF r
 from minicompress.factorize.dictionaries import (check_indices, gaussian_atoms, identity_atoms,
                                                  pixel_coordinates, random_indices)
 from minicompress.factorize.linear import FactorizedLinear
-from minicompress.factorize.decompose import decompose, vbmf_ranks
+from minicompress.factorize.decompose import decompose, recompose, vbmf_ranks
 from minicompress.factorize.svd import relative_error, svd_layer, truncated_svd
 from minicompress.factorize.tensors import (cp, cp_to_tensor, fold, khatri_rao, mode_product,
                                             tucker, tucker_to_tensor, unfold)
@@ -16,5 +16,5 @@ from minicompress.factorize.evbmf import vbmf, vbmf_rank
 
 __all__ = ["FactorizedLinear", "truncated_svd", "relative_error", "svd_layer", "pixel_coordinates",
            "check_indices", "random_indices", "gaussian_atoms", "identity_atoms",
-           "tucker", "cp", "vbmf", "vbmf_rank", "vbmf_ranks", "decompose", "unfold", "fold",
+           "tucker", "cp", "vbmf", "vbmf_rank", "vbmf_ranks", "decompose", "recompose", "unfold", "fold",
            "mode_product", "khatri_rao", "tucker_to_tensor", "cp_to_tensor"]

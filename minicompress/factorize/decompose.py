@@ -39,6 +39,7 @@ from minicompress.factorize.evbmf import vbmf_rank
 from minicompress.factorize.svd import truncated_svd
 
 METHODS = ("tucker2", "cp", "svd")
+SPAN = {"tucker2": 3, "cp": 4, "svd": 2}  # layers that replace the decomposed conv
 
 
 def vbmf_ranks(weight: np.ndarray) -> tuple[int, int]:
@@ -92,6 +93,20 @@ def decompose(model: nn.Sequential, index: int, method: str = "tucker2", ranks=N
         new = _svd_layers(conv, ranks)
     layers = copy.deepcopy(model.clear()).layers
     return nn.Sequential(*layers[:index], *new, *layers[index + 1:])
+
+
+def recompose(model: nn.Sequential, index: int, method: str) -> np.ndarray:
+    """K̂ (t, s, d, d), float64: the kernel that the ``SPAN[method]`` layers from ``index`` on
+    (made by :func:`decompose`) compose, to compare with the original kernel."""
+    if method not in METHODS:
+        raise ValueError(f"recompose: method must be one of {METHODS}, got {method!r}")
+    w = [model[index + k].weight.data.astype(np.float64) for k in range(SPAN[method])]
+    if method == "tucker2":  # U_sᵀ (r_s, s), core (r_t, r_s, d, d), U_t (t, r_t)
+        return np.einsum("ab,bcij,cs->asij", w[2][:, :, 0, 0], w[1], w[0][:, :, 0, 0])
+    if method == "cp":
+        return np.einsum("tr,rs,ri,rj->tsij", w[3][:, :, 0, 0], w[0][:, :, 0, 0], w[1][:, 0, :, 0],
+                         w[2][:, 0, 0, :])
+    return np.einsum("tr,rsij->tsij", w[1][:, :, 0, 0], w[0])
 
 
 def _conv(c_in, c_out, kernel, weight, *, stride=1, padding=0, groups=1, bias=None):

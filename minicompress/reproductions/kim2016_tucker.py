@@ -59,18 +59,18 @@ from pathlib import Path
 import numpy as np
 
 from minicompress import factorize, metrics, nn
+from minicompress.factorize.decompose import SPAN
 from minicompress.models import CONV2, lenet5
 from minicompress.papers.kim2016_tucker import tucker2, vbmf_ranks
 from minicompress.papers.lebedev2015_cp import cp_layers
 from minicompress.report import Claim, Report
-from minicompress.reproductions.experiment import (command_line, figure, load_data, save_figure,
-                                                   say, train_lenet)
+from minicompress.reproductions.experiment import (command_line, figure, finite, load_data,
+                                                   save_figure, say, train_lenet)
 from minicompress.train import evaluate
 
 METHODS = ("tucker2", "cp", "svd")
 LEBEDEV_SPEEDUP = 8.5  # the character CNN's speedup for 1% accuracy lost
 TIE = 1e-9  # errors are image counts in percent: a gap of exactly 0.5 is 0.5, not 0.5000001
-SPAN = {"tucker2": 3, "cp": 4, "svd": 2}  # layers that replace conv2
 
 
 @dataclass(frozen=True)
@@ -120,19 +120,6 @@ def decomposed(model, method: str, ranks, cfg: Config, seed: int):
     return factorize.decompose(model, CONV2, "svd", ranks)
 
 
-def recomposed_kernel(model, method: str) -> np.ndarray:
-    """K̂ (t, s, d, d): conv2's kernel as the decomposed layers' weights compose it."""
-    w = [model[CONV2 + k].weight.data.astype(np.float64) for k in range(SPAN[method])]
-    if method == "tucker2":  # U_sᵀ (r_s, s), core (r_t, r_s, d, d), U_t (t, r_t)
-        k_hat = np.einsum("ab,bcij,cs->asij", w[2][:, :, 0, 0], w[1], w[0][:, :, 0, 0])
-    elif method == "cp":
-        k_hat = np.einsum("tr,rs,ri,rj->tsij", w[3][:, :, 0, 0], w[0][:, :, 0, 0], w[1][:, 0, :, 0],
-                          w[2][:, 0, 0, :])
-    else:
-        k_hat = np.einsum("tr,rsij->tsij", w[1][:, :, 0, 0], w[0])
-    return k_hat
-
-
 # ----- the reproduction -------------------------------------------------------------------------
 def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, data_dir=None,
               verify: bool = True, out_dir=None, verbose: bool = True,
@@ -172,8 +159,8 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, da
             macs = conv2_macs(model, SPAN[method])
             rows.append(dict(method=method, scale=scale, ranks=str(rank), macs=macs,
                              macs_reduction=full / macs,
-                             rel_error=float(np.linalg.norm(recomposed_kernel(model, method) - kernel)
-                                             / np.linalg.norm(kernel)),
+                             rel_error=float(np.linalg.norm(factorize.recompose(model, CONV2, method)
+                                                            - kernel) / np.linalg.norm(kernel)),
                              error=error(model)))
             models[method, scale] = model
     say("tucker", verbose, "fine-tuning the original (control) and the VBMF-rank models")
@@ -231,10 +218,6 @@ def _get(rows, method: str, key: str, scale=1.0) -> float:
     return np.nan
 
 
-def _finite(*values) -> bool:
-    return all(np.isfinite(v) for v in values)
-
-
 def claim_tucker_within_half_point(rows) -> Claim:
     control, ours = _get(rows, "original", "finetuned"), _get(rows, "tucker2", "finetuned")
     reduction = _get(rows, "tucker2", "macs_reduction")
@@ -242,7 +225,7 @@ def claim_tucker_within_half_point(rows) -> Claim:
     return Claim("kim.lenet5.tucker_vbmf_within_half_point",
                  "Tucker-2 at the VBMF ranks, fine-tuned one epoch: test error within 0.5 points of "
                  "the original given the same epoch (gap ≤ 0.5) with conv2 MACs reduced ≥ 2×", True,
-                 _finite(gap, reduction) and gap <= 0.5 + TIE and reduction >= 2,
+                 finite(gap, reduction) and gap <= 0.5 + TIE and reduction >= 2,
                  f"Tucker-2 {ours:.2f}% vs original {control:.2f}% ({gap:+.2f} points); conv2 "
                  f"MACs ÷{reduction:.1f}",
                  "Kim et al. 2016: AlexNet, VGG-S, GoogLeNet 2.7–5.5× smaller, 1.8–4× faster, "
@@ -251,7 +234,7 @@ def claim_tucker_within_half_point(rows) -> Claim:
 
 def _ratio(a: float, b: float) -> float:
     """a / b for positive finite times, NaN otherwise."""
-    return a / b if _finite(a, b) and a > 0 and b > 0 else np.nan
+    return a / b if finite(a, b) and a > 0 and b > 0 else np.nan
 
 
 def claim_tucker_measured_speedup(rows) -> Claim:
@@ -260,11 +243,9 @@ def claim_tucker_measured_speedup(rows) -> Claim:
     return Claim("kim.lenet5.tucker_measured_speedup",
                  "Tucker-2 at the VBMF ranks is measurably faster: conv2's median latency ratio "
                  "original / Tucker-2 > 1 (timed here, not on a phone)", True,
-                 _finite(layer) and layer > 1,
+                 finite(layer) and layer > 1,
                  f"conv2 ×{layer:.2f}, whole network ×{net:.2f}",
                  "Kim et al. 2016: 1.8–4× faster whole networks on a smartphone (Samsung Galaxy S6)")
-
-
 
 
 def lebedev_point(rows, finetuned: bool = False) -> float:
@@ -293,7 +274,7 @@ def claim_cp_within_one_point(rows) -> Claim:
                  "CP at the swept rank closest to Lebedev's speedup (the smallest conv2 MACs "
                  "reduction ≥ 8.5×), fine-tuned one epoch: within 1 point of the original given the "
                  "same epoch (after − original ≤ 1)", True,
-                 _finite(control, after, reduction) and reduction >= LEBEDEV_SPEEDUP
+                 finite(control, after, reduction) and reduction >= LEBEDEV_SPEEDUP
                  and after - control <= 1.0 + TIE,
                  f"CP (MACs ÷{reduction:.1f}) {after:.2f}% after fine-tuning; original "
                  f"{control:.2f}% ({after - control:+.2f} points)", LEBEDEV_PAPER)
@@ -304,7 +285,7 @@ def claim_cp_finetuning_recovers(rows) -> Claim:
     return Claim("lebedev.lenet5.cp_finetuning_recovers",
                  "CP at the same rank loses accuracy without fine-tuning that one epoch recovers "
                  "(error after < error before)", True,
-                 _finite(before, after, reduction) and reduction >= LEBEDEV_SPEEDUP
+                 finite(before, after, reduction) and reduction >= LEBEDEV_SPEEDUP
                  and after < before - TIE,
                  f"CP (MACs ÷{reduction:.1f}) {before:.2f}% before, {after:.2f}% after; original "
                  f"{_get(rows, 'original', 'error'):.2f}% before the control epoch", LEBEDEV_PAPER)
@@ -317,7 +298,7 @@ def claim_cp_needs_finetuning_more(rows) -> Claim:
     return Claim("lebedev.lenet5.cp_needs_finetuning_more",
                  "At equal conv2 MACs (at Lebedev's point, as above) CP gains more from fine-tuning "
                  "than Tucker-2 (error before − after: CP's > Tucker-2's)", True,
-                 _finite(*gain.values()) and gain["cp"] > gain["tucker2"] + TIE,
+                 finite(*gain.values()) and gain["cp"] > gain["tucker2"] + TIE,
                  f"fine-tuning gain: CP {gain['cp']:+.2f}, Tucker-2 {gain['tucker2']:+.2f} points",
                  "Lebedev et al. 2015: the CP network without fine-tuning loses accuracy that "
                  "fine-tuning recovers (the issue's reading: CP needs fine-tuning more)")
@@ -328,7 +309,7 @@ def claim_tucker_beats_channel_svd(rows) -> Claim:
     return Claim("kim.lenet5.tucker_beats_channel_svd",
                  "At equal conv2 MACs, fine-tuned Tucker-2 has a lower test error than the fine-tuned "
                  "SVD of the im2col matrix (channel-only factorization)", False,
-                 _finite(tucker, svd) and tucker < svd - TIE,
+                 finite(tucker, svd) and tucker < svd - TIE,
                  f"Tucker-2 {tucker:.2f}%, SVD {svd:.2f}%", "our contrast")
 
 

@@ -122,3 +122,17 @@ def test_bad_arguments_give_clear_errors(rng):
     grouped = nn.Sequential(nn.Conv2d(4, 4, 3, groups=2, rng=0))
     with pytest.raises(TypeError, match="groups=1"):
         fz.decompose(grouped, 0)
+
+
+def test_recompose_gives_the_kernel_at_full_rank():
+    net = models.lenet5(rng=0, dtype=np.float64)
+    K = net[3].weight.data
+    for method, ranks in (("tucker2", (50, 20)), ("svd", 50)):
+        new = fz.decompose(net, 3, method, ranks)
+        np.testing.assert_allclose(fz.recompose(new, 3, method), K, atol=1e-12)
+    factors = [np.random.default_rng(0).standard_normal((s, 3)) for s in K.shape]
+    net[3].weight.data = fz.cp_to_tensor(np.ones(3), factors)
+    new = fz.decompose(net, 3, "cp", 3, n_iter=2000)
+    np.testing.assert_allclose(fz.recompose(new, 3, "cp"), net[3].weight.data, atol=1e-8)
+    with pytest.raises(ValueError, match="recompose: method must be one of"):
+        fz.recompose(new, 3, "tucker3")

@@ -140,16 +140,3 @@ def test_quick_reproduction_headline_claims(seed, tmp_path):
 def test_rank_scales_must_contain_the_vbmf_ranks(tmp_path):
     with pytest.raises(ValueError, match="rank_scales must be positive and contain 1.0"):
         kt.reproduce(config=kt.Config(rank_scales=(0.5, 2.0)), out_dir=tmp_path, verbose=False)
-
-
-def test_recomposed_kernel_is_the_kernel_at_full_rank():
-    from minicompress import factorize, models
-    net = models.lenet5(rng=0, dtype=np.float64)
-    K = net[3].weight.data
-    for method, ranks in (("tucker2", (50, 20)), ("svd", 50)):
-        new = factorize.decompose(net, 3, method, ranks)
-        np.testing.assert_allclose(kt.recomposed_kernel(new, method), K, atol=1e-12)
-    factors = [np.random.default_rng(0).standard_normal((s, 3)) for s in K.shape]
-    net[3].weight.data = factorize.cp_to_tensor(np.ones(3), factors)
-    new = factorize.decompose(net, 3, "cp", 3, n_iter=2000)
-    np.testing.assert_allclose(kt.recomposed_kernel(new, "cp"), net[3].weight.data, atol=1e-8)
