@@ -195,6 +195,8 @@ def test_bad_input_gives_clear_errors(rng):
         obs.prune_layerwise(W, X, 0.5, damping=1e-3, mask=np.ones((6, 3)))
     with pytest.raises(ValueError, match=r"mask must be a 0/1 array of shape \(6,\)"):
         obs.prune(rng.standard_normal(6), np.eye(6), 2, mask=np.ones(5))
+    with pytest.raises(ValueError, match=r"mask must be a 0/1 array of shape \(3, 6\)"):
+        obs.prune_layerwise(W, X, 0.5, damping=1e-3, mask=np.full((3, 6), 0.5))  # right shape, not 0/1
     with pytest.raises(ValueError, match=r"X must be a finite \(n, 6\)"):
         obs.prune_layerwise(W, X[:, :5], 0.5)
     for singular in (np.diag([1.0, 0.0, 2.0]), np.diag([1.0, 1e-18]), -np.eye(2)):  # Cholesky passes the 2nd
