@@ -14,15 +14,22 @@ import numpy as np
 from minicompress import nn
 from minicompress.datasets.toy import monk
 from minicompress.models import sigmoid_mlp
-from minicompress.nn import curvature
 from minicompress.papers import hassibi1993_obs as obs
+from minicompress.papers.lecun1989_obd import saliencies
 from minicompress.pruning.masks import flat_parameters as flat, with_parameters as with_weights
 from minicompress.report import Claim
-from minicompress.reproductions.experiment import finite, say, train_to_criterion
+from minicompress.reproductions.experiment import finite, flat as concatenated, say, train_to_criterion
 from minicompress.train import fit
 
 PAPER_MONK = {1: 76, 2: 62, 3: 90}   # % of the BPWD net's weights OBS removed (Table 1, as read)
 METHODS = ("OBS", "OBD", "magnitude")
+
+
+def obd_saliency(model, loss, x, t) -> np.ndarray:
+    """OBD's ½ h_kk w_k² (Becker & LeCun's h_kk, Levenberg–Marquardt form), flat (P,)."""
+    return concatenated(saliencies(model, loss, x, t))
+
+
 # ----- (a) XOR and MONK's problems -----------------------------------------------------------------
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float64)
 XOR_T = np.array([[0], [1], [1], [0]], np.float64)
@@ -88,13 +95,6 @@ def monk_pruning(cfg, seed: int, verbose: bool) -> list[dict]:
                              test_accuracy=accuracy(pruned, x_test, y_test),
                              dense_accuracy=accuracy(model, x_test, y_test), paper_pct=PAPER_MONK[problem]))
     return rows
-
-
-def obd_saliency(model, loss, x, t) -> np.ndarray:
-    """OBD's ½ h_kk w_k², h_kk from Becker & LeCun's recursion (Levenberg–Marquardt form), flat."""
-    h = np.concatenate([a.ravel() for a in curvature.diag_lecun(model, loss, x, t)])
-    return 0.5 * h * flat(model) ** 2
-
 
 
 # ----- claims: small pure functions of the rows ----------------------------------------------------
