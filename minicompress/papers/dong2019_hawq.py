@@ -2,7 +2,7 @@
 
 Z. Dong, Z. Yao, A. Gholami, M. W. Mahoney, K. Keutzer. "HAWQ: Hessian AWare Quantization of
 Neural Networks with Mixed-Precision." ICCV 2019.
-Z. Dong, Z. Yao, D. Arfeen, A. Gholami, M. W. Mahoney, K. Keutzer. "HAWQ-V2: Hessian Aware
+Z. Dong, Z. Yao, Y. Cai, D. Arfeen, A. Gholami, M. W. Mahoney, K. Keutzer. "HAWQ-V2: Hessian Aware
 trace-Weighted Quantization of Neural Networks." NeurIPS 2020.
 
 The idea. Quantizing layer l's weights W_l moves them by ΔW_l = Q_b(W_l) − W_l; at a minimum the
@@ -13,7 +13,8 @@ Tr(H_l)/n_l (n_l the number of weights of layer l), estimated by Hutchinson's me
 eigenvalue says little about the rest of the spectrum. It then replaces the hand-chosen ordering
 of V1 by an automatic choice: the Pareto frontier of sensitivity against model size.
 
-Equations (HAWQ-V2 §3, their notation). For an assignment b = (b_1, ..., b_L) of bits to layers,
+Equations (HAWQ-V2's Ω, its Eq. (2.11), and Fig. 4's frontier; their notation). For an
+assignment b = (b_1, ..., b_L) of bits to layers,
 
     Ω_l(b_l) = (Tr(H_l)/n_l) · ‖Q_{b_l}(W_l) − W_l‖²₂          (HAWQ-V2)
     Ω_l(b_l) = λ_max(H_l) · ‖Q_{b_l}(W_l) − W_l‖²₂             (HAWQ's criterion, V2's form)
@@ -31,8 +32,8 @@ channel because one scale for a whole layer lets its largest output channel set 
 other; at 2 bits the codes are {−1, 0, 1}·S_c.
 
 Deviations. The papers fine-tune after quantizing (quantization-aware); here the search itself:
-post-training quantization. The search is exhaustive over B^L (the papers' networks need
-dynamic programming or their frontier heuristic; ours have four weight layers).
+post-training quantization. The search is exhaustive over B^L, which the papers' networks, with
+tens of blocks, do not allow; ours have four weight layers.
 """
 from __future__ import annotations
 
