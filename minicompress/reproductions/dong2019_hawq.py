@@ -260,11 +260,12 @@ def _figure(omega, sizes, bits, frontier, picks, total, path):
     ax.scatter([avg(a) for a in every], [total(a) for a in every], s=10, color="0.7", label="all assignments")
     ax.plot([s / sizes.sum() for _, _, s in frontier], [o for _, o, _ in frontier], "k-", lw=1, label="frontier")
     for (name, methods), marker in zip(picks.items(), "os"):
-        for method, color in (("hawq (trace)", "C0"), ("reversed", "C3")):
-            ax.scatter(avg(methods[method]), total(methods[method]), marker=marker, color=color, s=50,
-                       label=f"{method}, {name}")
+        uniform = next(m for m in methods if m.startswith("uniform"))
+        for method, color, size in (("hawq (trace)", "C0", 90), (uniform, "C2", 50), ("reversed", "C3", 30)):
+            ax.scatter(avg(methods[method]), total(methods[method]), marker=marker, color=color, s=size,
+                       label=f"{method}, {name}", zorder=3)
     ax.set(yscale="log", xlabel="average bits per weight", ylabel="Σ Ω (trace)",
-           title="HAWQ-V2 Pareto frontier (uniform 3 bits lies outside the grid)")
+           title="Pareto frontier over {2, 4, 8}⁴ (uniform 3: off the grid)")
     ax.legend(fontsize=7)
     return save_figure(fig, path)
 
