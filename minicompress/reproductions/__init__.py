@@ -41,6 +41,7 @@ REPRODUCTIONS = (
     Entry("lottery", "Beyond the survey: lottery tickets", "Frankle & Carbin 2019", "frankle2019_lottery_ticket"),
     Entry("generalization", "Beyond the survey: does pruning improve generalization?", "Han et al. 2015 (the survey's claim)",
           "han2015_learning_connections"),
+    Entry("spectrum", "Beyond the survey: the Hessian's spectrum", "Yao et al. 2020 (PyHessian)", "yao2020_hessian_spectrum"),
     Entry("hawq", "Beyond the survey: Hessian-aware mixed precision", "Dong et al. 2019, 2020 (HAWQ, HAWQ-V2)", "dong2019_hawq"),
 )
 
