@@ -13,7 +13,7 @@ import importlib
 
 # the family modules, in tutorial order; each defines EXERCISES, a list of Exercise
 FAMILIES = ("engine", "curvature", "sensitivity", "redundancy", "quantization", "factorization",
-            "magnitude", "surgeon", "weight_sharing", "integer")
+            "magnitude", "surgeon", "weight_sharing", "integer", "spectrum")
 
 
 def all_exercises() -> dict:

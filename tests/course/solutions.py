@@ -157,3 +157,19 @@ def quantize_multiplier(m):
     if m0 == 2 ** 31:
         m0, n = 2 ** 30, n - 1
     return m0, n
+
+
+def power_iteration(matvec, v0, tol, max_iter):
+    v = np.asarray(v0, np.float64) / np.linalg.norm(v0)
+    lam = 0.0
+    for _ in range(max_iter):
+        w = matvec(v)
+        lam = float(v @ w)
+        if np.linalg.norm(w - lam * v) <= tol * abs(lam):
+            break
+        v = w / np.linalg.norm(w)
+    return lam, v * np.sign(v[np.argmax(np.abs(v))])
+
+
+def hutchinson_trace(matvec, probes):
+    return float(sum(z @ matvec(z) for z in probes) / len(probes))

@@ -13,7 +13,7 @@ NAMES = course.exercises()
 TUTORIALS = ("01_engine", "02_second_derivatives", "03_sensitivity_pruning",
              "04_redundancy_and_structure", "05_quantization", "06_factorization",
              "07_magnitude_pruning", "08_optimal_brain_surgeon", "09_deep_compression",
-             "10_integer_inference")
+             "10_integer_inference", "11_hessian_spectrum")
 
 
 def test_at_least_two_exercises_per_tutorial():

@@ -423,3 +423,53 @@ WRONG.update({
         ("ties rounded up instead of to even", lambda m: _multiplier(m, "half_up"), "even"),
     ],
 })
+
+
+# ----- tutorial 11: the Hessian's spectrum ----------------------------------------------------------
+def _power(matvec, v0, tol, max_iter, how="good"):
+    v = np.asarray(v0, np.float64) / np.linalg.norm(v0)
+    lam, previous = 0.0, np.inf
+    for k in range(30 if how == "fixed_30" else max_iter):
+        w = matvec(v)
+        lam = float(np.linalg.norm(w)) if how == "norm" else float(v @ w)
+        if how == "eigenvalue_change":
+            if abs(lam - previous) <= tol * abs(lam):
+                break
+            previous = lam
+        elif how != "fixed_30" and np.linalg.norm(w - lam * v) <= tol * abs(lam):
+            break
+        v = w if how == "unnormalized" and k == 0 else w / np.linalg.norm(w)
+    if how == "unsigned":
+        return lam, v
+    return lam, v * np.sign(v[np.argmax(np.abs(v))])
+
+
+def _hutchinson(matvec, probes, how="good"):
+    probes = np.asarray(probes, np.float64)
+    if how == "columns":
+        probes = probes.T
+    if how == "unit":
+        probes = probes / np.sqrt(probes.shape[1])
+    values = [z @ matvec(z) for z in probes] if how != "squared" else [matvec(z) @ matvec(z) for z in probes]
+    if how == "sum":
+        return float(np.sum(values))
+    return float(np.sum(values) / probes.shape[1]) if how == "over_n" else float(np.mean(values))
+
+
+WRONG.update({
+    "power_iteration": [
+        ("λ = ‖Av‖ (the sign of a negative eigenvalue lost)", lambda *a: _power(*a, how="norm"), "negative"),
+        ("a fixed 30 iterations, tol ignored", lambda *a: _power(*a, how="fixed_30"), "slow convergence"),
+        ("stops when λ stops changing (v is far less accurate than λ)",
+         lambda *a: _power(*a, how="eigenvalue_change"), "eigenvector at index"),
+        ("no sign convention for the eigenvector", lambda *a: _power(*a, how="unsigned"), "sign convention"),
+    ],
+    "hutchinson_trace": [
+        ("divides by the dimension n instead of the number of probes m",
+         lambda f, z: _hutchinson(f, z, "over_n"), "one probe"),
+        ("sums over the probes instead of averaging", lambda f, z: _hutchinson(f, z, "sum"), "diagonal"),
+        ("probes taken as columns", lambda f, z: _hutchinson(f, z, "columns"), "expected a vector of shape"),
+        ("probes scaled to unit length", lambda f, z: _hutchinson(f, z, "unit"), "one probe"),
+        ("(Az)ᵀ(Az): the trace of A²", lambda f, z: _hutchinson(f, z, "squared"), "one probe"),
+    ],
+})
