@@ -66,11 +66,7 @@ from minicompress.reproductions.experiment import (command_line, figure, finite,
 from minicompress.train import evaluate
 
 BUILDERS = {"lenet300": models.lenet_300_100, "lenet5": models.lenet5}
-STATES = ("init", "dense", "pruned")
-CLASSES = 10
-SEPARATION = 10.0  # "≫": an order of magnitude above the bulk edge
-BULK_MASS = 0.99
-STANDARD_ERRORS = 5.0
+CLASSES, SEPARATION, BULK_MASS, STANDARD_ERRORS = 10, 10.0, 0.99, 5.0  # SEPARATION: "≫", tenfold
 
 
 @dataclass(frozen=True)
@@ -97,7 +93,7 @@ class Config:
     @classmethod
     def quick(cls) -> "Config":
         return cls(n_train=4_000, n_test=1_000, epochs=(10, 2), finetune_epochs=(2, 1),
-                   curvature_images=(500, 128), n_lanczos=16, n_probes=3, trace_probes=10,
+                   curvature_images=(500, 96), n_lanczos=16, n_probes=3, trace_probes=10,
                    count_outliers=("lenet300",))  # LeNet-5's would take ~8 s more
 
 
@@ -124,9 +120,8 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, da
 
 
 def _check(cfg: Config) -> None:
-    unknown = [n for n in (*cfg.nets, *cfg.count_outliers) if n not in BUILDERS]
-    if unknown:
-        raise ValueError(f"spectrum: unknown nets {unknown}; expected some of {sorted(BUILDERS)}")
+    if any(n not in BUILDERS for n in (*cfg.nets, *cfg.count_outliers)):
+        raise ValueError(f"spectrum: unknown nets in {cfg.nets}, {cfg.count_outliers}; expected some of {sorted(BUILDERS)}")
     for field in ("epochs", "finetune_epochs", "lrs", "curvature_images"):
         if len(getattr(cfg, field)) != len(cfg.nets):
             raise ValueError(f"spectrum: Config.{field} needs one value per net {cfg.nets}, got {getattr(cfg, field)}")
@@ -153,7 +148,7 @@ def _net(net: str, i: int, cfg: Config, seed: int, train, test, verbose: bool):
     measured["dense"] = (model, _measure(model, curvature, cfg, probes, True, True, net in cfg.count_outliers))
     measured["pruned"] = (pruned, _measure(pruned, curvature, cfg, probes, False, True))
     rows = []
-    for state in STATES:
+    for state in ("init", "dense", "pruned"):
         m, (whole, layers, density) = measured[state]
         rows.append(dict(net=net, state=state, layer="all", accuracy=accuracy(m), **whole))
         rows += [dict(net=net, state=state, layer=name, **values) for name, values in layers.items()]
@@ -213,10 +208,9 @@ def bulk_edge(nodes: np.ndarray, weights: np.ndarray, mass: float = BULK_MASS) -
 
 # ----- the claims: pure functions of the rows -----------------------------------------------------
 def _at(rows, net: str, state: str, key: str, layer: str = "all"):
-    for r in rows:
-        if (r.get("net"), r.get("state"), r.get("layer")) == (net, state, layer):
-            return r.get(key, np.nan)
-    return np.nan
+    """``key`` of the row of (net, state, layer); NaN if there is none (a claim on it fails)."""
+    return next((r.get(key, np.nan) for r in rows if (r.get("net"), r.get("state"), r.get("layer")) ==
+                 (net, state, layer)), np.nan)
 
 
 def claims(rows: list[dict], cfg: Config) -> list[Claim]:

@@ -36,7 +36,7 @@ def test_measurements_match_the_dense_hessian():
         block = H[start:start + n, start:start + n]  # parameters are flattened layer by layer
         assert values["params"] == n and name.endswith("Linear")
         assert values["top_eigenvalue"] == pytest.approx(np.linalg.eigvalsh(block)[-1], rel=1e-8)
-        assert values["trace"] == pytest.approx(np.trace(block), rel=0.2, abs=0.05)
+        assert values["trace"] == pytest.approx(np.trace(block), rel=0.06)  # 2,000 probes: ~2% off
         start += n
     assert sum(v["trace"] for v in layers.values()) == pytest.approx(whole["trace"])
 
@@ -54,10 +54,10 @@ def test_a_pruned_net_is_measured_on_its_remaining_entries():
 
 
 def test_bulk_edge_by_hand():
-    nodes, weights = np.array([0.0, 0.1, -0.2, 5.0]), np.array([0.5, 0.3, 0.195, 0.005])
+    nodes, weights = np.array([5.0, 0.1, -0.2, 0.0]), np.array([0.005, 0.3, 0.195, 0.5])  # unsorted
     assert bulk_edge(nodes, weights) == pytest.approx(0.2)  # |t| ≤ 0.2 holds 99.5%
     assert bulk_edge(nodes, weights, 0.8) == pytest.approx(0.1)
-    assert bulk_edge(nodes, np.array([0.5, 0.3, 0.0, 0.2])) == pytest.approx(5.0)  # the outlier is needed
+    assert bulk_edge(nodes, np.array([0.2, 0.3, 0.0, 0.5])) == pytest.approx(5.0)  # the outlier is needed
     assert bulk_edge(nodes, 2 * weights) == pytest.approx(0.2)  # mass relative to the total
 
 
@@ -117,6 +117,8 @@ def test_flatness_comparison_reports_either_direction():
     assert not spec.dense_flatter_than_pruned(rows(avg_pruned=1e-3), "lenet300", "avg_trace").holds
     assert not spec.dense_flatter_than_pruned(rows(avg_pruned=np.nan), "lenet300", "avg_trace").holds
     assert not spec.dense_flatter_than_pruned(rows(top_pruned=np.nan), "lenet300").holds
+    assert not spec.dense_flatter_than_pruned(rows(avg_dense=np.nan), "lenet300", "avg_trace").holds
+    assert "no order" in spec.dense_flatter_than_pruned(rows(avg_dense=np.nan), "lenet300", "avg_trace").measured
 
 
 def test_registered():
@@ -125,7 +127,7 @@ def test_registered():
 
 def test_a_tiny_run_of_both_lenets(tmp_path):
     cfg = Config(n_train=300, n_test=100, epochs=(1, 1), finetune_epochs=(1, 1), curvature_images=(64, 12),
-                 n_lanczos=6, n_probes=2, trace_probes=3, max_iter=25, count_outliers=("lenet300",))
+                 n_lanczos=6, n_probes=2, trace_probes=3, tol=0.1, max_iter=21, count_outliers=("lenet300",))
     with _no_check():
         report = spec.reproduce(config=cfg, seed=3, out_dir=tmp_path, verbose=False)
     assert report.figures[0].read_bytes()[:4] == b"\x89PNG"
