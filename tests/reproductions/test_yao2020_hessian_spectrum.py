@@ -62,11 +62,12 @@ def test_bulk_edge_by_hand():
 
 
 def rows(top_init=1.0, top_dense=20.0, edge=0.05, outliers=10, slq=100.0, trace=110.0, se=5.0,
-         top_pruned=30.0, avg_dense=1e-3, avg_pruned=2e-3, net="lenet300"):
+         top_pruned=30.0, avg_dense=1e-3, avg_pruned=2e-3, net="lenet300", df=2):
     base = dict(net=net, layer="all")
-    return [dict(base, state="init", top_eigenvalue=top_init, bulk_edge=0.1, slq_trace=slq, trace=trace, trace_se=se),
+    return [dict(base, state="init", top_eigenvalue=top_init, bulk_edge=0.1, slq_trace=slq, trace=trace, trace_se=se,
+                 trace_df=df),
             dict(base, state="dense", top_eigenvalue=top_dense, bulk_edge=edge, outliers=outliers, slq_trace=slq,
-                 trace=trace, trace_se=se, avg_trace=avg_dense),
+                 trace=trace, trace_se=se, trace_df=df, avg_trace=avg_dense),
             dict(base, state="dense", layer="1 Linear", top_eigenvalue=1e9, bulk_edge=1e9),  # not "all": ignored
             dict(base, state="pruned", top_eigenvalue=top_pruned, avg_trace=avg_pruned)]
 
@@ -99,9 +100,12 @@ def test_training_sharpens():
 
 
 def test_slq_matches_hutchinson():
-    assert spec.slq_matches_hutchinson(rows(), "lenet300").holds  # 10 apart, 5 × 5 allowed
-    assert spec.slq_matches_hutchinson(rows(slq=135.0), "lenet300").holds
-    assert not spec.slq_matches_hutchinson(rows(slq=135.1), "lenet300").holds
+    t2 = 31.599055  # Student's t, 2 degrees of freedom, two-sided 99.9% (tables)
+    assert spec.slq_matches_hutchinson(rows(), "lenet300").holds  # 10 apart, 5 × 31.6 allowed
+    assert spec.slq_matches_hutchinson(rows(slq=110 + 5 * t2 - 1e-3), "lenet300").holds
+    assert not spec.slq_matches_hutchinson(rows(slq=110 + 5 * t2 + 1e-3), "lenet300").holds
+    assert not spec.slq_matches_hutchinson(rows(slq=135.1, df=1000), "lenet300").holds  # t ≈ 3.3
+    assert not spec.slq_matches_hutchinson(rows(df=0), "lenet300").holds  # one probe: no spread
     assert not spec.slq_matches_hutchinson(rows(se=np.nan), "lenet300").holds
     assert not spec.slq_matches_hutchinson(rows(slq=np.nan), "lenet300").holds
     assert not spec.slq_matches_hutchinson(rows(se=-1.0, slq=110.0), "lenet300").holds
