@@ -127,8 +127,36 @@ assert np.isclose(weights.sum(), 1) and abs(nodes.max() - eigenvalues[0]) < 1e-6
 assert eigenvalues[0] > 10 * np.quantile(np.abs(eigenvalues), 0.9)  # an outlier far above the bulk
 
 # %% [markdown]
-# ## One bit allocation
-# (added by the lead with the HAWQ paper file)
+# ## 5. One bit allocation (HAWQ-V2, Dong et al. 2020)
+# Rounding layer l to b bits moves its weights by ΔW_l, and near a minimum the loss grows by about
+# ½ ΔWᵀHΔW. HAWQ-V2 keeps only each layer's average curvature: Ω_l(b) = Tr(H_l)/n_l · ‖Q_b(W_l) − W_l‖².
+# Every assignment of 2, 4 or 8 bits per layer is a point (size, Σ Ω); under a size budget we
+# take the least sensitive one, a point of the Pareto frontier.
+
+# %%
+from minicompress.papers.dong2019_hawq import (choose_bits, layer_curvature, pareto_frontier, quantize_weights,
+                                               sensitivity, weight_layers)
+
+layers = weight_layers(mlp)
+start = np.cumsum([0] + [p.data.size for p in mlp.parameters()])
+block = {id(p): slice(a, b) for p, a, b in zip(mlp.parameters(), start[:-1], start[1:])}  # H's blocks
+exact = np.array([np.trace(H[block[id(m.weight)], block[id(m.weight)]]) / m.weight.data.size for m in layers])
+estimated = layer_curvature(mlp, loss, xb, yb, criterion="trace", n=300, rng=SEED)
+print(f"Tr(H_l)/n_l: exact {np.round(exact, 5)}, Hutchinson (300 hvps) {np.round(estimated, 5)}")
+assert np.all(np.abs(estimated - exact) < 0.5 * exact)
+sizes = [m.weight.data.size for m in layers]
+omega = sensitivity(exact, [m.weight for m in layers])  # (L, 3): 2, 4, 8 bits
+budget = 4 * sum(sizes)  # the size of 4 bits everywhere
+chosen = choose_bits(omega, sizes, budget=budget)
+base = loss(mlp(xb), yb)
+for bits, total, size in pareto_frontier(omega, sizes):
+    increase = loss(quantize_weights(mlp, bits)(xb), yb) - base
+    print(f"bits {bits}: {size:5d} bits of weights, Σ Ω = {total:.2e}, loss +{increase:.2e}"
+          + ("  <- chosen" if bits == chosen else ""))
+assert sum(b * n for b, n in zip(chosen, sizes)) <= budget
+assert chosen in [bits for bits, _, _ in pareto_frontier(omega, sizes)]
+for average in (2.5, 3.5, 6):  # other budgets, other points of the frontier
+    print(f"budget {average} bits per weight on average: bits {choose_bits(omega, sizes, budget=average * sum(sizes))}")
 
 # %% [markdown]
 # ## Exercises
