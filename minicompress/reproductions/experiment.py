@@ -113,6 +113,16 @@ def value_of(rows, experiment: str, method: str, measure: str, key: str = "value
     return np.nan
 
 
+def field(rows, key: str, **match) -> float:
+    """``key`` of the first of ``rows`` (dicts of any fields) whose fields equal ``match``, as a
+    float; NaN if there is no such row or its ``key`` is not a number."""
+    for r in rows:
+        if all(r.get(name) == wanted for name, wanted in match.items()):
+            value = r.get(key)
+            return float(value) if isinstance(value, (int, float)) else np.nan
+    return np.nan
+
+
 def pct(flags) -> float:
     """The percentage of true flags, 100·count/n (one rounding)."""
     return float(100 * np.sum(flags) / np.size(flags)) if np.size(flags) else np.nan

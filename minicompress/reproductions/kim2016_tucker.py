@@ -9,7 +9,8 @@ factorization) are fitted at equal conv2 MACs (the largest rank not above Tucker
 each: the kernel's relative reconstruction error, conv2's MACs, the test error before and after
 one epoch of fine-tuning the whole network (at the VBMF ranks; Tucker-2 and CP also at the swept
 rank closest to Lebedev et al.'s 8.5× speedup), and the measured latency of conv2 and of the
-whole network (``metrics.latencies``, interleaved rounds, medians).
+whole network (``metrics.latencies``, interleaved rounds, medians). Parts in sibling modules:
+the latencies, :mod:`.kim2016_tucker_latency`; Lebedev et al.'s point, :mod:`.kim2016_tucker_lebedev_cp`.
 Headline claims (Kim et al.): Tucker-2 at the VBMF ranks, fine-tuned one epoch, is within 0.5
 points of the original with ≥ 2× fewer conv2 MACs, and measurably faster. (Lebedev et al.): the
 un-fine-tuned CP network loses accuracy that fine-tuning recovers (to within 1 point of the
@@ -64,13 +65,15 @@ from minicompress.models import CONV2, lenet5
 from minicompress.papers.kim2016_tucker import tucker2, vbmf_ranks
 from minicompress.papers.lebedev2015_cp import cp_layers
 from minicompress.report import Claim, Report
-from minicompress.reproductions.experiment import (command_line, figure, finite, load_data,
+from minicompress.reproductions.experiment import (command_line, field, figure, finite, load_data,
                                                    save_figure, say, train_lenet)
+from minicompress.reproductions.kim2016_tucker_latency import (  # the measured speedup
+    claim_tucker_measured_speedup, latency_panel, time_layers)
+from minicompress.reproductions.kim2016_tucker_lebedev_cp import (  # Lebedev et al.'s operating point
+    TIE, lebedev_claims, lebedev_point)
 from minicompress.train import evaluate
 
 METHODS = ("tucker2", "cp", "svd")
-LEBEDEV_SPEEDUP = 8.5  # the character CNN's speedup for 1% accuracy lost
-TIE = 1e-9  # errors are image counts in percent: a gap of exactly 0.5 is 0.5, not 0.5000001
 
 
 @dataclass(frozen=True)
@@ -170,8 +173,8 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, da
     for r in rows[1:]:  # at the VBMF ranks, and Tucker-2 and CP at Lebedev's point too
         tuned = r["scale"] == 1.0 or (r["scale"] == point and r["method"] != "svd")
         r["finetuned"] = error(finetune(models[r["method"], r["scale"]])) if tuned else np.nan
-    _latencies(rows, original, {m: models[m, 1.0] for m in METHODS if (m, 1.0) in models},
-               test_set[0][:cfg.latency_batch], cfg)
+    time_layers(rows, original, {m: models[m, 1.0] for m in METHODS if (m, 1.0) in models},
+                test_set[0][:cfg.latency_batch], cfg)
     report = Report(f"Kim et al. 2016 / Lebedev et al. 2015, LeNet-5 conv2 on {data} (seed {seed}; "
                     f"scale = multiple of the VBMF ranks ({r_t}, {r_s}); CP and SVD at Tucker-2's "
                     f"MACs; error and finetuned = test error % before and after "
@@ -192,30 +195,10 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, da
     return report
 
 
-def _latencies(rows, original, models: dict, x: np.ndarray, cfg: Config) -> None:
-    """conv2's replacement timed on its own input, and each whole network (ms, medians)."""
-    h = x
-    for layer in original.layers[:CONV2]:
-        h = layer(h)
-    blocks = {"original": nn.Sequential(copy.deepcopy(original[CONV2]))}
-    blocks.update({m: nn.Sequential(*copy.deepcopy(model.layers[CONV2:CONV2 + SPAN[m]]))
-                   for m, model in models.items()})
-    nets = {"original": original, **models}
-    layer_ms = metrics.latencies(blocks, h, repeats=cfg.latency_repeats, rounds=cfg.latency_rounds)
-    net_ms = metrics.latencies(nets, x, repeats=cfg.latency_repeats, rounds=cfg.latency_rounds)
-    for r in rows:
-        if r["method"] == "original" or r["scale"] == 1.0:
-            r["conv2_ms"] = layer_ms[r["method"]]["network"]
-            r["network_ms"] = net_ms[r["method"]]["network"]
-
-
 # ----- claims: small pure functions of the rows ----------------------------------------------------
 def _get(rows, method: str, key: str, scale=1.0) -> float:
-    for r in rows:
-        if r.get("method") == method and (method == "original" or r.get("scale") == scale):
-            value = r.get(key)
-            return float(value) if isinstance(value, (int, float)) else np.nan
-    return np.nan
+    """``key`` of the original's row, or of ``method``'s at ``scale``; NaN if none or not a number."""
+    return field(rows, key, method=method, **({} if method == "original" else {"scale": scale}))
 
 
 def claim_tucker_within_half_point(rows) -> Claim:
@@ -232,78 +215,6 @@ def claim_tucker_within_half_point(rows) -> Claim:
                  "0.5–1.7 points top-5 lost after fine-tuning (AlexNet 0.5)")
 
 
-def _ratio(a: float, b: float) -> float:
-    """a / b for positive finite times, NaN otherwise."""
-    return a / b if finite(a, b) and a > 0 and b > 0 else np.nan
-
-
-def claim_tucker_measured_speedup(rows) -> Claim:
-    layer = _ratio(_get(rows, "original", "conv2_ms"), _get(rows, "tucker2", "conv2_ms"))
-    net = _ratio(_get(rows, "original", "network_ms"), _get(rows, "tucker2", "network_ms"))
-    return Claim("kim.lenet5.tucker_measured_speedup",
-                 "Tucker-2 at the VBMF ranks is measurably faster: conv2's median latency ratio "
-                 "original / Tucker-2 > 1 (timed here, not on a phone)", True,
-                 finite(layer) and layer > 1,
-                 f"conv2 ×{layer:.2f}, whole network ×{net:.2f}",
-                 "Kim et al. 2016: 1.8–4× faster whole networks on a smartphone (Samsung Galaxy S6)")
-
-
-def lebedev_point(rows, finetuned: bool = False) -> float:
-    """The scale of the sweep closest to Lebedev et al.'s operating point: the CP row with the
-    smallest conv2 MACs reduction that is still ≥ 8.5× (with ``finetuned``: among fine-tuned
-    rows); NaN if there is none."""
-    candidates = [(r["macs_reduction"], r["scale"]) for r in rows if r.get("method") == "cp"
-                  and np.isfinite(r.get("macs_reduction", np.nan)) and r["macs_reduction"] >= LEBEDEV_SPEEDUP
-                  and (not finetuned or np.isfinite(r.get("finetuned", np.nan)))]
-    return min(candidates)[1] if candidates else np.nan
-
-
-def _cp_at_lebedev_point(rows):
-    scale = lebedev_point(rows, finetuned=True)
-    return (_get(rows, "original", "finetuned"), _get(rows, "cp", "error", scale),
-            _get(rows, "cp", "finetuned", scale), _get(rows, "cp", "macs_reduction", scale))
-
-
-LEBEDEV_PAPER = ("Lebedev et al. 2015: 8.5× faster character CNN for 1% accuracy lost after "
-                 "fine-tuning; much more lost without it")
-
-
-def claim_cp_within_one_point(rows) -> Claim:
-    control, before, after, reduction = _cp_at_lebedev_point(rows)
-    return Claim("lebedev.lenet5.cp_within_one_point",
-                 "CP at the swept rank closest to Lebedev's speedup (the smallest conv2 MACs "
-                 "reduction ≥ 8.5×), fine-tuned one epoch: within 1 point of the original given the "
-                 "same epoch (after − original ≤ 1)", True,
-                 finite(control, after, reduction) and reduction >= LEBEDEV_SPEEDUP
-                 and after - control <= 1.0 + TIE,
-                 f"CP (MACs ÷{reduction:.1f}) {after:.2f}% after fine-tuning; original "
-                 f"{control:.2f}% ({after - control:+.2f} points)", LEBEDEV_PAPER)
-
-
-def claim_cp_finetuning_recovers(rows) -> Claim:
-    control, before, after, reduction = _cp_at_lebedev_point(rows)
-    return Claim("lebedev.lenet5.cp_finetuning_recovers",
-                 "CP at the same rank loses accuracy without fine-tuning that one epoch recovers "
-                 "(error after < error before)", True,
-                 finite(before, after, reduction) and reduction >= LEBEDEV_SPEEDUP
-                 and after < before - TIE,
-                 f"CP (MACs ÷{reduction:.1f}) {before:.2f}% before, {after:.2f}% after; original "
-                 f"{_get(rows, 'original', 'error'):.2f}% before the control epoch", LEBEDEV_PAPER)
-
-
-def claim_cp_needs_finetuning_more(rows) -> Claim:
-    scale = lebedev_point(rows, finetuned=True)
-    gain = {m: _get(rows, m, "error", scale) - _get(rows, m, "finetuned", scale)
-            for m in ("cp", "tucker2")}
-    return Claim("lebedev.lenet5.cp_needs_finetuning_more",
-                 "At equal conv2 MACs (at Lebedev's point, as above) CP gains more from fine-tuning "
-                 "than Tucker-2 (error before − after: CP's > Tucker-2's)", True,
-                 finite(*gain.values()) and gain["cp"] > gain["tucker2"] + TIE,
-                 f"fine-tuning gain: CP {gain['cp']:+.2f}, Tucker-2 {gain['tucker2']:+.2f} points",
-                 "Lebedev et al. 2015: the CP network without fine-tuning loses accuracy that "
-                 "fine-tuning recovers (the issue's reading: CP needs fine-tuning more)")
-
-
 def claim_tucker_beats_channel_svd(rows) -> Claim:
     tucker, svd = _get(rows, "tucker2", "finetuned"), _get(rows, "svd", "finetuned")
     return Claim("kim.lenet5.tucker_beats_channel_svd",
@@ -315,9 +226,7 @@ def claim_tucker_beats_channel_svd(rows) -> Claim:
 
 def claims(rows) -> list[Claim]:
     return [claim_tucker_within_half_point(rows), claim_tucker_measured_speedup(rows),
-            claim_cp_within_one_point(rows), claim_cp_finetuning_recovers(rows),
-            claim_cp_needs_finetuning_more(rows),
-            claim_tucker_beats_channel_svd(rows)]
+            *lebedev_claims(rows), claim_tucker_beats_channel_svd(rows)]
 
 
 # ----- figure ----------------------------------------------------------------------------------------
@@ -337,13 +246,7 @@ def _figure(rows, path: Path) -> Path:
     left.set(xscale="log", xlabel="conv2 MACs per image", ylabel="test error (%)",
              title="LeNet-5 conv2 decomposed")
     left.legend(fontsize=7)
-    names = ["original", *METHODS]
-    for k, key in enumerate(("conv2_ms", "network_ms")):
-        values = [_get(rows, n, key) for n in names]
-        right.bar(np.arange(4) + 0.4 * k, values, width=0.4, label=key.replace("_", " "))
-    right.set_xticks(np.arange(4) + 0.2, names)
-    right.set(ylabel="median latency (ms)", title="measured latency (VBMF ranks)")
-    right.legend(fontsize=7)
+    latency_panel(right, rows, METHODS)
     return save_figure(fig, path)
 
 

@@ -3,7 +3,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from minicompress.reproductions.experiment import finite, load_data, obd_regime
+from minicompress.reproductions.experiment import field, finite, load_data, obd_regime
 
 
 def test_load_data_gives_a_quick_config_all_the_real_digits_there_are(mnist_dir, tmp_path):
@@ -38,3 +38,14 @@ def test_obd_regime_unit_variance_scales_both_sets_by_the_training_pixels():
     (u, _, _), (u_test, _, _) = obd_regime((x, y), (x_test, y_test), unit_variance=True)
     assert c.shape == (20, 1, 14, 14) and np.allclose(c.mean(axis=0), 0) and abs(u.std() - 1) < 1e-9
     assert np.allclose(u_test * c.std(), c_test) and set(np.unique(t)) == {-1.0, 1.0}
+
+
+def test_field_is_the_first_matching_rows_number_else_nan():
+    rows = [dict(method="a", scale=1.0, error=2), dict(method="b", scale=1.0, error=3.5),
+            dict(method="b", scale=2.0, error="n/a"), dict(method="b", scale=0.5)]
+    assert field(rows, "error", method="b") == 3.5 and field(rows, "error", method="b", scale=1.0) == 3.5
+    assert isinstance(field(rows, "error", method="a"), float) and field(rows, "error", method="a") == 2
+    assert np.isnan(field(rows, "error", method="b", scale=2.0))  # not a number
+    assert np.isnan(field(rows, "error", method="b", scale=0.5))  # no such key
+    assert np.isnan(field(rows, "error", method="c")) and np.isnan(field([], "error"))
+    assert np.isnan(field([dict(scale=np.nan, error=1)], "error", scale=np.nan))  # NaN equals nothing

@@ -1,9 +1,9 @@
 """Kim et al. 2016 + Lebedev et al. 2015, the experiments: each claim function on hand-made rows
-(including zero, negative and NaN measurements), the equal-MACs rank, and the quick
-reproduction's headline claims for two seeds (slow)."""
+(including zero, negative and NaN measurements; the latency's and Lebedev's point's:
+test_kim2016_tucker_latency.py, test_kim2016_tucker_lebedev_cp.py), the equal-MACs rank, and the
+quick reproduction's headline claims for two seeds (slow)."""
 import math
 
-import numpy as np
 import pytest
 
 from minicompress.reproductions import kim2016_tucker as kt
@@ -48,59 +48,11 @@ def test_tucker_within_half_point_threshold_and_macs():
     assert not kt.claim_tucker_within_half_point([]).holds
 
 
-def test_measured_speedup_claim():
-    assert kt.claim_tucker_measured_speedup(rows(ms=(10, 9.9))).holds
-    assert not kt.claim_tucker_measured_speedup(rows(ms=(10, 10))).holds
-    assert not kt.claim_tucker_measured_speedup(rows(ms=(10, 0.0))).holds  # inf: not finite
-    assert not kt.claim_tucker_measured_speedup(rows(ms=(0.0, 0.0))).holds
-    assert not kt.claim_tucker_measured_speedup(rows(ms=(NAN, 1))).holds
-    assert not kt.claim_tucker_measured_speedup(rows(ms=(-1.0, 1.0))).holds
-    assert not kt.claim_tucker_measured_speedup(rows(ms=(-10.0, -5.0))).holds  # ratio 2, not a time
-
-
-def test_cp_finetuning_claims():
-    """Both are judged at Lebedev's point (scale 0.5 here: the smallest reduction ≥ 8.5× among
-    fine-tuned CP rows), not at the VBMF ranks."""
-    assert kt.claim_cp_within_one_point(rows(control=2.0, small_cp=(4.0, 3.0))).holds
-    assert not kt.claim_cp_within_one_point(rows(control=2.0, small_cp=(4.0, 3.01))).holds
-    assert kt.claim_cp_within_one_point(rows(control=2.0, small_cp=(2.5, 2.5))).holds
-    assert not kt.claim_cp_within_one_point(rows(small_reduction=8.4)).holds
-    assert kt.claim_cp_within_one_point(rows(small_reduction=8.5)).holds
-    assert kt.claim_cp_within_one_point(rows(cp=(NAN, NAN))).holds  # scale 1 is not used
-    assert not kt.claim_cp_within_one_point(rows(small_cp=(2.0, NAN))).holds
-    assert kt.claim_cp_within_one_point(rows(control=0.0, small_cp=(0.5, 0.0))).holds
-    assert kt.claim_cp_within_one_point(rows(control=-1.0, small_cp=(0.5, -0.5))).holds
-    assert not kt.claim_cp_within_one_point([]).holds
-    assert kt.claim_cp_finetuning_recovers(rows(small_cp=(4.0, 3.99))).holds
-    assert not kt.claim_cp_finetuning_recovers(rows(small_cp=(2.5, 2.5))).holds
-    assert not kt.claim_cp_finetuning_recovers(rows(small_cp=(NAN, 2.0))).holds
-    assert not kt.claim_cp_finetuning_recovers(rows(small_reduction=8.4)).holds
-    assert kt.claim_cp_finetuning_recovers(rows(small_cp=(0.0, -1.0))).holds
-    assert not kt.claim_cp_finetuning_recovers([]).holds
-    assert kt.claim_cp_needs_finetuning_more(rows(small_tucker=(3, 2.5), small_cp=(4, 2.6))).holds
-    assert not kt.claim_cp_needs_finetuning_more(rows(small_tucker=(3, 2.0), small_cp=(4, 3.0))).holds
-    assert not kt.claim_cp_needs_finetuning_more(rows(small_tucker=(0, 0), small_cp=(0, 0))).holds
-    assert kt.claim_cp_needs_finetuning_more(rows(small_tucker=(0, 0.5), small_cp=(0, 0))).holds
-    assert not kt.claim_cp_needs_finetuning_more(rows(small_cp=(4, NAN))).holds
-    assert not kt.claim_cp_needs_finetuning_more([]).holds
-
-
 def test_channel_svd_contrast():
     assert kt.claim_tucker_beats_channel_svd(rows(tucker=(3, 2), svd=(9, 2.1))).holds
     assert not kt.claim_tucker_beats_channel_svd(rows(tucker=(3, 2), svd=(9, 2))).holds
     assert not kt.claim_tucker_beats_channel_svd(rows(svd=(9, NAN))).holds
     assert not kt.claim_tucker_beats_channel_svd(rows()[:1]).holds
-
-
-def test_lebedev_point_is_the_smallest_reduction_at_least_8_5():
-    r = rows(small_reduction=9.0)  # scale 0.5 at 9×, scale 1 at 6×, scale 2 at 2×
-    assert kt.lebedev_point(r) == 0.5
-    r.append(dict(method="cp", scale=0.25, macs_reduction=30.0, finetuned=NAN))
-    assert kt.lebedev_point(r) == 0.5
-    r.append(dict(method="cp", scale=0.6, macs_reduction=8.6, finetuned=NAN))
-    assert kt.lebedev_point(r) == 0.6 and kt.lebedev_point(r, finetuned=True) == 0.5
-    assert np.isnan(kt.lebedev_point(rows(small_reduction=8.0)))
-    assert np.isnan(kt.lebedev_point([]))
 
 
 def test_equal_macs_rank():
@@ -140,3 +92,10 @@ def test_quick_reproduction_headline_claims(seed, tmp_path):
 def test_rank_scales_must_contain_the_vbmf_ranks(tmp_path):
     with pytest.raises(ValueError, match="rank_scales must be positive and contain 1.0"):
         kt.reproduce(config=kt.Config(rank_scales=(0.5, 2.0)), out_dir=tmp_path, verbose=False)
+
+
+def test_claims_read_the_rows_at_the_vbmf_ranks_wherever_they_stand():
+    r = rows()
+    swept_first = [r[0], *r[-2:], *r[1:-2]]  # Tucker-2 at scale 0.5 (fine-tuned 3.5%) before scale 1
+    assert kt.claim_tucker_within_half_point(swept_first).holds
+    assert not kt.claim_tucker_within_half_point([r[0], *r[-2:]]).holds  # no VBMF row: not the 0.5 one
