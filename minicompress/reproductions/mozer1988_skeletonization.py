@@ -18,9 +18,7 @@ activations thresholded at 0.5 take their minority value on exactly the 4 patter
 (rule) or on exactly 0000 (exception). Only the first hidden layer is trimmed; input units are
 scored, not removed. The multiplexer's advantage depends on the setting (large with plain
 gradient descent, small with heavy momentum): the full run reports three. The digits net is
-trained with cross-entropy; its relevance is the linear error of its softmax outputs on a fixed
-subset. Deleting by the *signed* ρ̂ first deletes pixels with ρ̂ < 0 (each alone lowers the
-error), which together carry information: it keeps less accuracy than deleting by |ρ̂|.
+trained with cross-entropy: :mod:`.mozer1988_skeletonization_digits` says how.
 
 Quick run: the full run's 10,000 digits and 5 of its 10 epochs (90% against 92%);
 rule-plus-exception nets are trained first without tracking relevance (which does not change
@@ -44,17 +42,16 @@ from pathlib import Path
 
 import numpy as np
 
-from minicompress import nn
 from minicompress.datasets import load
 from minicompress.models import sigmoid_mlp
-from minicompress.papers.mozer1988_skeletonization import (ERRORS, LinearError, RelevanceTracker,
-                                                           relevance_estimate, skeletonize, true_relevance)
-from minicompress.pruning.gates import gate, gates, trainable
+from minicompress.papers.mozer1988_skeletonization import ERRORS, RelevanceTracker, skeletonize, true_relevance
+from minicompress.pruning.gates import gate, gates
 from minicompress.report import Claim, Report
-from minicompress.reproductions.experiment import (command_line, deletion_accuracy, figure, flat, iqr,
-                                                   load_data, mean, median, pct, row, save_figure, say,
-                                                   spearman, std, train_to_criterion, value_of)
-from minicompress.train import evaluate, fit
+from minicompress.reproductions.experiment import (command_line, figure, flat, iqr, load_data, mean, median, pct,
+                                                   row, save_figure, say, spearman, std, train_to_criterion,
+                                                   value_of)
+from minicompress.reproductions.mozer1988_skeletonization_digits import (  # (3), the digits' input relevance
+    digits_claims, digits_experiment, digits_figure)
 
 ROUTES = ("scratch", "relevance", "magnitude", "random")  # of the multiplexer experiment
 FIRST = "% of nets: rule unit above exception unit"
@@ -94,18 +91,18 @@ class Config:
                    mux_routes=ROUTES[:3], digits_epochs=5, digits_relevance_subset=200)
 
 
-def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, out_dir=None,
-              data_dir=None, verify: bool = True, config: Config | None = None,
-              verbose: bool = True) -> Report:
+def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, out_dir=None, data_dir=None,
+              verify: bool = True, config: Config | None = None, verbose: bool = True) -> Report:
     """The three experiments; table, figures, claims. ``data``: the digits' image set (any name
     :func:`~minicompress.reproductions.experiment.load_data` knows, e.g. "mnist_test_split")."""
     cfg = config or (Config.quick() if quick else Config())
     data, out_dir, train_set, test_set = load_data("skeletonization", cfg, data, out_dir, data_dir, verify)
     parts = [_rule_plus_exception(cfg, seed, verbose), _multiplexer(cfg, seed, verbose),
-             _digits(cfg, seed, data, train_set, test_set, verbose)]
-    rows = [r for part in parts for r in part["rows"]]
+             digits_experiment(cfg, seed, data, train_set, test_set, verbose)]
+    rows, figures = [r for part in parts for r in part["rows"]], [*_figures(*parts[:2], cfg, out_dir),
+                                                                   digits_figure(parts[2], out_dir)]
     report = Report(f"Skeletonization (Mozer & Smolensky 1988), seed {seed}{' (quick)' if quick else ''}",
-                    rows, _figures(*parts, cfg, out_dir), [n for part in parts for n in part["notes"]],
+                    rows, figures, [n for part in parts for n in part["notes"]],
                     claims(rows, cfg.mux_settings, data, cfg.mux_routes), data)
     if verbose:
         print(report.table())
@@ -202,46 +199,12 @@ def _baseline(route: str, rng):
     return dict(relevance=None, magnitude=magnitude, random=lambda model: int(rng.integers(gates(model)[1].units)))[route]
 
 
-def _digits(cfg: Config, seed: int, data: str, train_set, test_set, verbose: bool) -> dict:
-    """Input-pixel relevance of a gated 784-hidden-10 ReLU net trained with cross-entropy."""
-    (x, y), (x_test, y_test) = train_set, test_set
-    rng = np.random.default_rng(seed)
-    model = gate(nn.Sequential(nn.Flatten(), nn.Linear(784, cfg.digits_hidden, rng=rng), nn.ReLU(),
-                               nn.Linear(cfg.digits_hidden, 10, rng=rng)))
-    n = cfg.digits_relevance_subset
-    xs, ts, error = x[:n], nn.one_hot(y[:n], 10), LinearError(softmax=True)  # of the softmax outputs
-    tracker = RelevanceTracker(model, xs, ts, error, cfg.decay, every=cfg.digits_relevance_every)
-    loss = nn.SoftmaxCrossEntropy()
-    say("skeletonization", verbose, f"{data}: training a 784-{cfg.digits_hidden}-10 net, tracking input relevance")
-    fit(model, loss, nn.SGD(trainable(model), lr=cfg.digits_lr, momentum=0.9), x, y, epochs=cfg.digits_epochs,
-        batch_size=cfg.digits_batch_size, rng=rng, verbose=verbose, on_step=tracker)
-    smoothed, final = tracker.relevance[0], relevance_estimate(model, xs, ts, error)[0]
-    say("skeletonization", verbose, "true input relevance: one forward pass per pixel")
-    true = true_relevance(model, xs, ts, error)[0]
-    accuracy = lambda m: 100 * evaluate(m, loss, x_test, y_test)["accuracy"]  # noqa: E731
-    # pixels gated off lowest score first, no retraining (random: the ranks of a random order)
-    scores = {"least ρ̂ first": smoothed, "least |ρ̂| first": np.abs(smoothed), "most ρ̂ first": -smoothed,
-              "random": np.argsort(rng.permutation(784))}
-    add = partial(row, f"{data} input relevance")
-    rows = [add("no pixel removed", "test accuracy %", accuracy(model))]
-    rows += [add(method, f"test accuracy %, {100 * f:.0f}% of pixels gated off",
-                 deletion_accuracy(model, lambda m: [gates(m)[0].alpha], [score], f, accuracy))
-             for method, score in scores.items() for f in cfg.digits_removed]
-    rows += [add("ρ̂ averaged vs ρ", "Spearman over the 784 pixels", spearman(smoothed, true)),
-             add("ρ̂ final vs ρ", "Spearman over the 784 pixels", spearman(final, true))]
-    notes = [f"input relevance on {data}: {len(x)} training images, {cfg.digits_epochs} epochs of SGD (lr "
-             f"{cfg.digits_lr}, momentum 0.9, batch {cfg.digits_batch_size}), {len(x_test)} test images; relevance "
-             f"on {n} training images with the linear error of the softmax outputs, averaged 0.8/0.2 every "
-             f"{cfg.digits_relevance_every} SGD steps"]
-    return dict(rows=rows, notes=notes, smoothed=smoothed, true=true, data=data, mean_image=xs.reshape(-1, 784).mean(0))
-
-
 # ----- claims: pure functions of the rows ----------------------------------------------------------
 def claims(rows: list[dict], mux_settings, data: str, routes=ROUTES) -> list[Claim]:
     """The paper's claims and our contrasts, checked on the rows of one run (``mux_settings``: the
     multiplexer's (lr, momentum), the first one the headline's; ``data``: the digits' name;
     ``routes``: the multiplexer routes that were run)."""
-    rpe, digits = (partial(value_of, rows, e) for e in ("rule+exception", f"{data} input relevance"))
+    rpe = partial(value_of, rows, "rule+exception")
     first, true, quadratic = (rpe(method, FIRST) for method in ESTIMATES.values())
     early, late = (rpe("ρ̂ quadratic / ρ̂ linear", f"mean |ρ̂| ratio {w}") for w in ("after sweep 1", "at convergence"))
     rho, none = rpe("ρ̂ linear vs ρ", "Spearman over each net's 6 gates"), "no number given"
@@ -269,20 +232,11 @@ def claims(rows: list[dict], mux_settings, data: str, routes=ROUTES) -> list[Cla
                 Claim(f"skeletonization.mux.random_fails_more{suffix}", "trimming a random unit fails more often "
                       f"than trimming by relevance ({setting})", False, random > relevance,
                       f"{random:.0f} vs {relevance:.0f} failures")][:2 if "random" in routes else 1]
-    most, random, least = (digits(m, "test accuracy %, 50% of pixels gated off")
-                           for m in ("most ρ̂ first", "random", "least |ρ̂| first"))
-    return out + [
-        Claim("skeletonization.digits.critical_inputs", "relevance finds the critical inputs: gating off the 50% "
-              "most relevant pixels leaves a lower test accuracy than a random 50%", True, most < random,
-              f"{most:.1f}% vs {random:.1f}% (dense {digits('no pixel removed', 'test accuracy %'):.1f}%)",
-              "relevance identifies the critical (input) units (abstract)"),
-        Claim("skeletonization.digits.least_relevant_go_first", "gating off the 50% least relevant pixels (by "
-              "|ρ̂|) keeps more test accuracy than a random 50%", False, least > random,
-              f"{least:.1f}% vs {random:.1f}%")]
+    return out + digits_claims(rows, data)
 
 
-def _figures(rpe: dict, mux: dict, digits: dict, cfg: Config, out_dir: Path) -> list[Path]:
-    """Relevance while training and ρ̂ vs ρ; multiplexer failures; the digits' relevance maps."""
+def _figures(rpe: dict, mux: dict, cfg: Config, out_dir: Path) -> list[Path]:
+    """Relevance while training and ρ̂ vs ρ; multiplexer failures."""
     fig = figure(10, 4)
     ax, ax2 = fig.subplots(1, 2)
     for net in rpe["split"][:1]:  # one net's ρ̂ while training, both errors
@@ -305,15 +259,7 @@ def _figures(rpe: dict, mux: dict, digits: dict, cfg: Config, out_dir: Path) -> 
     ax.set_xticks(where + 0.4 - width / 2, [f"lr {lr}, momentum {m}" for lr, m in cfg.mux_settings])
     ax.set(ylabel=f"failures (% of {cfg.mux_seeds} nets)", title="4-bit multiplexer: 4 from scratch vs 8 trimmed")
     ax.legend(fontsize=8)
-    paths.append(save_figure(fig, out_dir / "skeletonization_multiplexer.png"))
-    fig = figure(10, 3.6)
-    for ax, (image, title) in zip(fig.subplots(1, 3), ((digits["smoothed"], "ρ̂, 0.8/0.2 average"),
-                                                       (digits["true"], "true ρ"), (digits["mean_image"], "mean input"))):
-        limit, signed = np.abs(image).max() or 1.0, image.min() < 0
-        shown = ax.imshow(image.reshape(28, 28), cmap="RdBu_r" if signed else "gray_r", vmin=-limit * signed, vmax=limit)
-        ax.set(title=f"{digits['data']}: {title}", xticks=[], yticks=[])
-        fig.colorbar(shown, ax=ax, shrink=0.8)
-    return paths + [save_figure(fig, out_dir / "skeletonization_digits_input_relevance.png")]
+    return paths + [save_figure(fig, out_dir / "skeletonization_multiplexer.png")]
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Skeletonization, the reproduction: the quick run's headline claims for two seeds, the claim
-functions on hand-made rows (including zero, negative, NaN and missing measurements)."""
+functions on hand-made rows (including zero, negative, NaN and missing measurements; the digits
+part's: test_mozer1988_skeletonization_digits.py)."""
 import math
 
 import pytest
@@ -7,11 +8,13 @@ import pytest
 from minicompress.reproductions import mozer1988_skeletonization as mozer
 from minicompress.reproductions.experiment import row
 
+from .test_mozer1988_skeletonization_digits import digits_rows
+
 SETTINGS = ((0.5, 0.0), (0.25, 0.9))
 
 
-def made_rows(first=95.0, early=1.0, late=0.05, rho=0.6, failures=(6, 1, 1, 15), most=20.0, random=60.0,
-              least=75.0, data="synth_digits"):
+def made_rows(first=95.0, early=1.0, late=0.05, rho=0.6, failures=(6, 1, 1, 15), **digits):
+    """The rule-plus-exception and multiplexer rows, and the digits' (``digits``: see ``digits_rows``)."""
     rows = [row("rule+exception", method, mozer.FIRST, first, n=20) for method in mozer.ESTIMATES.values()]
     rows += [row("rule+exception", "ρ̂ quadratic / ρ̂ linear", f"mean |ρ̂| ratio {when}", value)
              for when, value in (("after sweep 1", early), ("at convergence", late))]
@@ -20,9 +23,7 @@ def made_rows(first=95.0, early=1.0, late=0.05, rho=0.6, failures=(6, 1, 1, 15),
         rows += [row(f"multiplexer lr {lr} mom {momentum}", method, "failures (nets)", value, n=20)
                  for method, value in zip(("4 hidden from scratch", "8 -> 4 by relevance", "8 -> 4 by magnitude",
                                            "8 -> 4 by random"), failures)]
-    rows += [row(f"{data} input relevance", method, "test accuracy %, 50% of pixels gated off", value)
-             for method, value in (("most ρ̂ first", most), ("random", random), ("least |ρ̂| first", least))]
-    return rows + [row(f"{data} input relevance", "no pixel removed", "test accuracy %", 90.0)]
+    return rows + digits_rows(**digits)
 
 
 def verdicts(rows, data="synth_digits", routes=mozer.ROUTES):
@@ -50,9 +51,6 @@ def test_claims_hold_on_rows_that_show_them():
     (dict(failures=(3, -1, 1, 15)), "mux.fewer_failures"),
     (dict(failures=(6, math.nan, 1, 15)), "mux.fewer_failures"),
     (dict(failures=(6, 1, 1, 1)), "mux.random_fails_more"),
-    (dict(most=60.0), "digits.critical_inputs"),
-    (dict(random=math.nan), "digits.critical_inputs"),
-    (dict(least=60.0), "digits.least_relevant_go_first"),
 ])
 def test_claims_fail_where_the_numbers_do_not_show_them(change, key):
     held = verdicts(made_rows(**change))
@@ -67,8 +65,6 @@ def test_routes_not_run_have_no_claims():
 def test_claims_cope_with_missing_rows():
     claims = mozer.claims([], SETTINGS, "synth_digits")
     assert claims and not any(c.holds for c in claims)
-    assert not any(verdicts(made_rows(data="mnist"), "synth_digits")[k] for k in
-                   ("skeletonization.digits.critical_inputs", "skeletonization.digits.least_relevant_go_first"))
 
 
 @pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow)])
