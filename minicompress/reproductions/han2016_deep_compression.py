@@ -5,10 +5,11 @@ Reproduced: Tables 2-3 per layer (weights, % kept after pruning, bits per weight
 index bits per weight, with fixed-width and Huffman codes, the layer's bytes and compression
 rate), the test error after each stage (Table 1), next to the paper's numbers; Fig. 8 (accuracy
 against bits per weight for linear, random and density-based initialization, here on the
-pruned LeNet-300-100); Figs. 4-5 (a layer's weights with the centroids). Every size is
-``os.path.getsize`` of a file written by :func:`minicompress.storage.save_compressed`: the dense
-model, the pruned one (float32 values, relative index), the shared one in fixed width (P+Q) and
-Huffman-coded (P+Q+H); the final error is that of the model loaded back from the last file.
+pruned LeNet-300-100) and Figs. 4-5 (a layer's weights with the centroids), both in
+:mod:`.han2016_deep_compression_initialization`. Every size is ``os.path.getsize`` of a file
+written by :func:`minicompress.storage.save_compressed`: the dense model, the pruned one (float32
+values, relative index), the shared one in fixed width (P+Q) and Huffman-coded (P+Q+H); the
+final error is that of the model loaded back from the last file.
 
 Recipe (Caffe's LeNet solver: SGD, momentum 0.9, weight decay 5e-4, batches of 64): train the
 dense net, its last epoch at lr/10; prune every weight layer by magnitude to the paper's kept
@@ -56,10 +57,10 @@ from minicompress.bench import print_table
 from minicompress.models import lenet5, lenet_300_100
 from minicompress.papers.han2016_deep_compression import (kept_after_round, layer_storage, prune_to,
                                                           share_weights)
-from minicompress.quant.sharing import INITS, initial_centroids
 from minicompress.report import Claim, Report
-from minicompress.reproductions.experiment import (command_line, figure, finite, load_data, save_figure,
-                                                   say, train_lenet)
+from minicompress.reproductions.experiment import command_line, finite, load_data, say, train_lenet
+from minicompress.reproductions.han2016_deep_compression_initialization import (  # Fig. 8, Figs. 4-5
+    initialization_claim, initialization_sweep, sweep_figure, weights_figure)
 from minicompress.storage import inspect_compressed, load_compressed, save_compressed
 from minicompress.train import evaluate
 
@@ -123,8 +124,9 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, da
                     f"bytes = os.path.getsize of the files)", rows, data=data, claims=claims(rows),
                     notes=[f"training images: {len(subsets[0][1])} (LeNet-300-100), {len(subsets[1][1])} "
                            f"(LeNet-5); files in {out_dir}"])
-    report.figures += [_sweep_figure(sweep, runs["LeNet-300-100"], out_dir),
-                       _weights_figure(runs["LeNet-300-100"], out_dir)]
+    pruned_error = _stages(rows, "LeNet-300-100")["pruned"]["error_pct"]
+    report.figures += [sweep_figure(sweep, pruned_error, out_dir),
+                       weights_figure(runs["LeNet-300-100"], out_dir)]
     if verbose:
         print_tables(report)
     return report
@@ -186,21 +188,6 @@ def compress(name, i, cfg, rng, train_set, test_set, out_dir, verbose) -> dict:
     return dict(rows=rows, pruned_model=pruned, shared=shared, kmeans_centroids=kmeans_centroids)
 
 
-def initialization_sweep(pruned, cfg, rng, train_set, test_set, verbose) -> list[dict]:
-    """Fig. 8: error after sharing every layer at b bits with each initialization, before and
-    after fine-tuning the centroids."""
-    rows, loss = [], nn.SoftmaxCrossEntropy()
-    for init in INITS:
-        for bits in cfg.sweep_bits:
-            say(TAG, verbose, f"LeNet-300-100: {init} initialization, {bits} bits")
-            model = share_weights(copy.deepcopy(pruned.clear()), [bits] * 3, init=init, rng=rng)
-            before = 100 * (1 - evaluate(model, loss, *test_set)["accuracy"])
-            train_lenet(model, train_set, cfg, rng, epochs=cfg.sweep_epochs, lr=cfg.share_lr, verbose=False)
-            rows.append(dict(table="initialization", network="LeNet-300-100", init=init, bits=bits,
-                             error_before_pct=before, error_pct=100 * (1 - evaluate(model, loss, *test_set)["accuracy"])))
-    return rows
-
-
 # ----- claims: pure functions of the rows ------------------------------------------------------------
 def _within(gap: float, points: float) -> bool:
     """gap <= points, for errors that are multiples of 100/n_test (7.1 - 6.9 is not 0.2 in floats)."""
@@ -242,18 +229,6 @@ def huffman_claim(rows, network: str) -> Claim:
                  "5.3 + 5 -> 4.1 + 3.1 bits (30%)")
 
 
-def initialization_claim(rows) -> Claim:
-    err = {(r["init"], r["bits"]): r["error_pct"] for r in rows if r.get("table") == "initialization"}
-    bits = [b for b in (2, 3, 4) if all((init, b) in err for init in INITS)]
-    ok = [finite(*(err[i, b] for i in INITS)) and err["linear", b] <= min(err["random", b], err["density", b])
-          for b in bits]
-    return Claim("deep_compression.initialization.linear_best",
-                 "linear initialization gives a test error <= random's and density-based's at 2, 3 and 4 bits "
-                 "per weight (LeNet-300-100, after fine-tuning the centroids)", True, len(bits) == 3 and all(ok),
-                 "; ".join(f"{b} bits: " + ", ".join(f"{i} {err[i, b]:.2f}%" for i in INITS) for b in bits),
-                 "Fig. 8 (AlexNet): linear is best at every width except 3 bits")
-
-
 def pruning_claim(rows, network: str) -> Claim:
     stage, paper = _stages(rows, network), PAPER[network]["error"]
     gap = stage["pruned"]["error_pct"] - stage["dense"]["error_pct"]
@@ -274,41 +249,6 @@ def claims(rows) -> list[Claim]:
     out = [size_claim(rows, n) for n in PAPER] + [initialization_claim(rows)]
     out += [huffman_claim(rows, n) for n in PAPER]
     return out + [c(rows, n) for c in (pruning_claim, roundtrip_claim) for n in PAPER]
-
-
-# ----- figures ---------------------------------------------------------------------------------------
-def _sweep_figure(sweep, run, out_dir):
-    fig = figure(6, 4)
-    ax = fig.subplots()
-    for init, colour in zip(INITS, ("C0", "C1", "C2")):
-        points = sorted((r["bits"], r["error_before_pct"], r["error_pct"]) for r in sweep if r["init"] == init)
-        bits, before, after = (np.array(v) for v in zip(*points))
-        ax.plot(bits, 100 - after, "o-", color=colour, label=f"{init}, centroids fine-tuned")
-        ax.plot(bits, 100 - before, "x--", color=colour, alpha=0.6, label=f"{init}, k-means only")
-    stage = _stages(run["rows"], "LeNet-300-100")
-    ax.axhline(100 - stage["pruned"]["error_pct"], color="k", lw=0.8, label="pruned, float32")
-    ax.set(xlabel="bits per weight (every layer)", ylabel="test accuracy (%)",
-           title="LeNet-300-100: centroid initialization (Fig. 8)")
-    ax.legend(fontsize=7)
-    return save_figure(fig, out_dir / "deep_compression_initialization.png")
-
-
-def _weights_figure(run, out_dir, layer: int = 1, bits: int = 4):
-    w = run["pruned_model"][layer].weight
-    kept = w.data[w.mask != 0]
-    fig = figure(7, 4)
-    ax = fig.subplots()
-    counts, _, _ = ax.hist(kept, bins=120, color="0.7", label="kept weights of ip1 (pruned)")
-    top = counts.max()
-    for j, init in enumerate(INITS):
-        c = initial_centroids(kept, 2 ** bits, init, rng=0)
-        ax.plot(c, np.full(c.size, top * (1.05 + 0.07 * j)), "|", ms=10, label=f"{init} init ({2 ** bits})")
-    for j, c in enumerate((run["kmeans_centroids"][0], run["shared"][layer].codebook.data)):
-        ax.plot(c, np.full(c.size, -top * (0.05 + 0.07 * j)), "^v"[j], ms=4,
-                label=("k-means centroids (linear init)", "after fine-tuning")[j] + f" ({c.size})")
-    ax.set(xlabel="weight", ylabel="count", title="LeNet-300-100 ip1: weights and centroids (Figs. 4-5)")
-    ax.legend(fontsize=7, loc="upper right")
-    return save_figure(fig, out_dir / "deep_compression_weights.png")
 
 
 if __name__ == "__main__":

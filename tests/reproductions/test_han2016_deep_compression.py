@@ -1,5 +1,6 @@
 """Deep Compression reproduction: every claim function on hand-made rows (zero, negative and NaN
-measurements included), and the quick run itself: real files, sizes from os.path.getsize, the
+measurements included; the initialization's: test_han2016_deep_compression_initialization.py),
+and the quick run itself: real files, sizes from os.path.getsize, the
 final error from the file, and the headline claims that hold in the miniature."""
 import math
 import os
@@ -12,6 +13,8 @@ from minicompress.datasets import load_train_test
 from minicompress.reproductions import han2016_deep_compression as dc
 from minicompress.storage import load_compressed
 from minicompress.train import evaluate
+
+from .test_han2016_deep_compression_initialization import sweep_rows
 
 NET = "LeNet-300-100"
 
@@ -59,24 +62,6 @@ def test_huffman_claim():
         assert claim.holds is holds, saving
     claim = dc.huffman_claim(stage_rows(1.6, 1.6, 40, fixed_bytes=0) + [total_row(25.0)], NET)
     assert claim.holds and claim.headline
-
-
-def sweep_rows(errors):
-    """errors: {bits: (linear, random, density)}."""
-    return [dict(table="initialization", network=NET, init=init, bits=bits, error_pct=e, error_before_pct=e)
-            for bits, triple in errors.items() for init, e in zip(dc.INITS, triple)]
-
-
-def test_initialization_claim():
-    good = {2: (5.0, 9.0, 6.0), 3: (3.0, 3.0, 3.1), 4: (2.0, 2.5, 2.2)}
-    assert dc.initialization_claim(sweep_rows(good)).holds  # a tie counts as >=
-    assert not dc.initialization_claim(sweep_rows({**good, 3: (3.2, 3.0, 3.1)})).holds
-    assert not dc.initialization_claim(sweep_rows({**good, 4: (np.nan, 2.5, 2.2)})).holds
-    assert not dc.initialization_claim(sweep_rows({**good, 4: (2.0, np.nan, 2.2)})).holds
-    assert not dc.initialization_claim(sweep_rows({2: good[2], 3: good[3]})).holds  # 4 bits missing
-    assert dc.initialization_claim(sweep_rows({**good, 8: (9.0, 1.0, 1.0)})).holds  # only 2-4 count
-    assert dc.initialization_claim(sweep_rows({b: (0.0, 0.0, 0.0) for b in (2, 3, 4)})).holds
-    assert not dc.initialization_claim(sweep_rows({b: (-1.0, -2.0, 0.0) for b in (2, 3, 4)})).holds
 
 
 def test_pruning_and_roundtrip_claims():
@@ -128,6 +113,7 @@ def check_quick_report(report, out_dir):
                                       if l != "total"], abs=0.05)
     sweep = [r for r in report.rows if r["table"] == "initialization"]
     assert len(sweep) == 3 * len(dc.Config.quick().sweep_bits)
+    assert all(0 <= r[k] < 50 for r in sweep for k in ("error_pct", "error_before_pct"))  # errors, not accuracies
     assert {p.name for p in report.figures} == {"deep_compression_initialization.png",
                                                 "deep_compression_weights.png"}
     return {c.key: c for c in report.claims}
