@@ -5,7 +5,8 @@ Reproduced: the MLP 784-500-500-10, first layer W = U_α W_α in 10 columns of 5
 their own random α, for each dictionary (SE kernel, empirical kernel, random U, identity subset,
 learned low rank) and fraction |α|/784; the full network, a dense net of as many parameters, the
 fine-tuned truncated SVD; the trained first-layer features predicted from 10% and 25% of their
-values. Full runs: ``minicompress/results/mnist.json``.
+values (:mod:`.denil2013_predicting_parameters_features`). Full runs:
+``minicompress/results/mnist.json``.
 
 Deviations: synthetic digits by default; 20,000 training images, 6 epochs of SGD (momentum 0.9,
 lr 0.1 decaying linearly, batch 100) from random weights, where the authors trained on 60,000
@@ -37,13 +38,15 @@ from pathlib import Path
 import numpy as np
 
 from minicompress import nn
-from minicompress.factorize import pixel_coordinates, random_indices, relative_error, svd_layer, truncated_svd
+from minicompress.factorize import pixel_coordinates, svd_layer
 from minicompress.metrics import count_params
 from minicompress.models import equal_count_width, mlp
 from minicompress.papers.denil2013_predicting_parameters import (
-    DICTIONARIES, atoms_for_fraction, check_kind, empirical_kernel, kernel_ridge_dictionary,
-    low_rank_for_fraction, predict_features, predicted_layer, se_kernel)
+    DICTIONARIES, atoms_for_fraction, check_kind, empirical_kernel, low_rank_for_fraction, predicted_layer,
+    se_kernel)
 from minicompress.report import Claim, Report
+from minicompress.reproductions.denil2013_predicting_parameters_features import (  # predicting the features
+    claim_features_predicted, feature_figure, feature_predictions)
 from minicompress.reproductions.experiment import command_line, figure, load_data, save_figure, say
 from minicompress.train import evaluate, fit
 
@@ -113,7 +116,7 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, da
         return model
 
     rows, dense, W0 = _networks(cfg, x.shape[2:], kernels, rng, train, error, verbose)
-    features = _predictions(cfg, dense, W0, rows, kernels["empirical"], rng, error)
+    features = feature_predictions(cfg, dense, W0, rows, kernels["empirical"], rng, error)
     h1, h2 = cfg.hidden
     report = Report(f"Denil et al. 2013, MLP 784-{h1}-{h2}-10 on {data}, first layer factorized "
                     f"(seed {seed}; error = test error %; fraction = share of first-layer weights "
@@ -125,7 +128,7 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, da
                            f"{cfg.epochs} epochs; SE kernel ℓ = {cfg.length_scale:g} px, λ = "
                            f"{cfg.ridge:g}; feature prediction λ = {cfg.prediction_ridge:g}"])
     report.figures += [_error_figure(rows, out_dir / "denil_error_vs_fraction.png"),
-                       _feature_figure(features, out_dir / "denil_reconstructions.png")]
+                       feature_figure(features, out_dir / "denil_reconstructions.png")]
     if verbose:
         print(report.table())
     return report
@@ -165,40 +168,6 @@ def _networks(cfg: Config, image_shape, kernels: dict, rng, train, error, verbos
     return rows, dense, W0
 
 
-def _predictions(cfg: Config, dense, W0: np.ndarray, rows: list, empirical: np.ndarray, rng,
-                 error) -> dict:
-    """Predict the trained first layer W, and its change W − W0, from the values at one random α;
-    a row per prediction (relative error; test error on 2,000 images with the predicted layer);
-    returns the six features that moved most, and their predictions, for the figure."""
-    layer, saved = dense[1], dense[1].weight.data.copy()
-    W = saved.astype(np.float64)  # (o, i)
-    grid = pixel_coordinates((int(np.sqrt(W.shape[1])),) * 2)
-    kernels = {**{f"se_kernel l={l:g}": se_kernel(grid, grid, l) for l in cfg.prediction_length_scales},
-               "empirical": empirical}
-    shown = np.argsort(-np.linalg.norm(W - W0, axis=1))[:6]
-    features = {"trained W": W[shown], "initial W0": W0[shown], "change W − W0": (W - W0)[shown]}
-    for f in cfg.prediction_fractions:
-        alpha = random_indices(W.shape[1], atoms_for_fraction(f, W.shape[1]), rng)
-        dictionaries = {name: kernel_ridge_dictionary(K, alpha, cfg.prediction_ridge)
-                        for name, K in kernels.items()}
-        dictionaries["values at alpha"] = np.eye(W.shape[1])[:, alpha]  # zeros elsewhere
-        for target, M, base in (("W", W, 0), ("W - W0", W - W0, W0)):
-            estimates = {name: predict_features(M, U, alpha) for name, U in dictionaries.items()}
-            left, right, _ = truncated_svd(M, low_rank_for_fraction(f, *M.shape))
-            estimates["truncated SVD"] = left @ right.T  # same storage, the Eckart–Young optimum
-            rel = {name: relative_error(M, M_hat) for name, M_hat in estimates.items()}
-            for name, M_hat in estimates.items():
-                layer.weight.data[...] = base + M_hat  # the network with the predicted layer
-                rows.append(dict(experiment=f"reconstruct {target}", method=name, fraction=f,
-                                 error=error(dense, 2_000), rel_error=rel[name]))
-            best_se = min((n for n in rel if n.startswith("se_kernel")), key=rel.get)
-            for name in ("values at alpha", best_se, "empirical") if target == "W - W0" else ():
-                title = f"{name.replace('alpha', 'α')}, {f:.0%}\nrel. error {rel[name]:.2f}"
-                features[title] = estimates[name][shown]
-    layer.weight.data[...] = saved
-    return features
-
-
 # ----- claims: small pure functions of the rows ----------------------------------------------------
 PAPER = ("Abstract: 'more than 95% of the weights predicted without any drop in accuracy'; the MNIST "
          "MLP's error against the fraction learned stays flat for the SE kernel, rises for random U")
@@ -231,23 +200,6 @@ def claim_beats(rows, other: str = "random_gaussian", headline: bool = True) -> 
                  f"layer learned ({other} error − SE error > 0)", headline,
                  bool(np.isfinite(gap) and gap > 0), f"{other} {them:.2f}%, SE {se:.2f}% "
                  f"({gap:+.2f} points)", PAPER)
-
-
-def claim_features_predicted(rows, target: str = "W") -> Claim:
-    """Trained features (or their learned change) predicted from 25% of their values."""
-    best = min([(float(r["rel_error"]), r["method"]) for r in rows
-                if r["experiment"] == f"reconstruct {target}" and np.isclose(r["fraction"], 0.25)
-                and r["method"].startswith(("se_kernel", "empirical"))
-                and np.isfinite(r.get("rel_error", np.nan))], default=(np.nan, "none"))
-    kept = _value(rows, f"reconstruct {target}", "values at alpha", 0.25, "rel_error")
-    what = "trained features W" if target == "W" else "the learned change W − W0 of the features"
-    return Claim(f"denil.features.{'trained' if target == 'W' else 'change'}_from_25pct",
-                 f"{what} predicted from 25% of their values by a kernel dictionary with relative "
-                 f"error ≤ 0.5 (our reading of 'accurately')", target == "W",
-                 bool(np.isfinite(best[0]) and best[0] <= 0.5),
-                 f"best {best[1]}: {best[0]:.2f} (the values at α alone: {kept:.2f})",
-                 "Abstract: 'given only a few weight values for each feature it is possible to "
-                 "accurately predict the remaining values'; Fig. 1, without a number")
 
 
 def claims(rows) -> list[Claim]:
@@ -284,24 +236,6 @@ def _error_figure(rows, path: Path) -> Path:
            title="Denil et al. 2013: predicted parameters")
     ax.set_xticks(ticks, [f"{f:g}" for f in ticks])
     ax.legend(fontsize=7)
-    return save_figure(fig, path)
-
-
-def _feature_figure(features: dict, path: Path) -> Path:
-    """A row per feature, a column per version (trained, initial, change, the change's
-    predictions); tiles scaled to ±1 by the row's largest |W| (first two columns) or |W − W0|."""
-    columns, n = list(features.values()), int(np.sqrt(next(iter(features.values())).shape[1]))
-    tile = lambda j, i: np.pad(columns[j][i].reshape(n, n) / np.abs(columns[0 if j < 2 else 2][i]).max(),
-                               1, constant_values=np.nan)  # noqa: E731
-    mosaic = np.block([[tile(j, i) for j in range(len(columns))] for i in range(len(columns[0]))])
-    fig = figure(1.1 * len(columns) + 0.4, 1.1 * len(columns[0]) + 0.9)
-    ax = fig.subplots()
-    ax.imshow(mosaic, cmap="RdBu_r", vmin=-1, vmax=1)
-    ax.set_xticks([j * (n + 2) + n / 2 for j in range(len(columns))], list(features), fontsize=6)
-    ax.xaxis.tick_top()
-    ax.set(yticks=[], title="First-layer features of the full network (28×28), and the learned "
-                            "change predicted from a fraction of its values")
-    ax.title.set_fontsize(8)
     return save_figure(fig, path)
 
 

@@ -1,5 +1,5 @@
 """Denil et al. 2013, the experiments: the quick reproduction's headline claims, and each claim
-function on hand-made rows."""
+function on hand-made rows (the feature prediction's: test_denil2013_predicting_parameters_features.py)."""
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +8,8 @@ import pytest
 from minicompress import metrics
 from minicompress.models import equal_count_width, mlp
 from minicompress.reproductions import denil2013_predicting_parameters as denil
+
+from .test_denil2013_predicting_parameters_features import predicted
 
 
 def test_reproduce_checks_its_config_before_training(tmp_path):
@@ -58,11 +60,6 @@ def full(error):
     return dict(experiment="full network", method="dense 784-500-500-10", fraction=1.0, error=error)
 
 
-def predicted(target, method, rel_error, fraction=0.25):
-    return dict(experiment=f"reconstruct {target}", method=method, fraction=fraction, error=50.0,
-                rel_error=rel_error)
-
-
 @pytest.mark.parametrize("se, reference, holds", [
     (5.0, 4.6, True), (5.0, 4.5, True), (5.25, 4.5, False), (3.0, 4.6, True),  # 0.5 itself holds
     (0.0, 0.0, True), (-1.0, 0.0, True), (np.nan, 4.6, False), (5.0, np.nan, False),
@@ -93,25 +90,6 @@ def test_claim_beats(other, se, holds):
     rows = [trained("se_kernel", 0.1, se), trained("learned", 0.1, other)]
     low_rank = denil.claim_beats(rows, "learned", headline=False)
     assert low_rank.key == "denil.mlp.se10_beats_low_rank" and low_rank.holds is holds
-
-
-@pytest.mark.parametrize("errors, holds", [
-    ((0.7, 0.9, 0.86), False), ((0.5, 0.9, 0.86), True), ((0.9, 0.3, 0.86), True),
-    ((0.0, 0.9, 0.86), True), ((np.nan, 0.9, 0.86), False), ((np.nan, np.nan, 0.1), False),
-    ((np.nan, 0.4, 0.86), True)])
-def test_claim_features_predicted_takes_the_best_kernel_only(errors, holds):
-    se, empirical, kept = errors
-    rows = [predicted("W", "se_kernel l=1", se), predicted("W", "empirical", empirical),
-            predicted("W", "values at alpha", kept), predicted("W", "truncated SVD", 0.01),
-            predicted("W", "se_kernel l=1", 0.01, fraction=0.1)]  # SVD and 10%: not counted
-    claim = denil.claim_features_predicted(rows)
-    assert claim.key == "denil.features.trained_from_25pct" and claim.headline
-    assert claim.holds is holds
-    change = denil.claim_features_predicted([{**r, "experiment": "reconstruct W - W0"} for r in rows],
-                                            "W - W0")
-    assert change.key == "denil.features.change_from_25pct" and not change.headline
-    assert change.holds is holds
-    assert not denil.claim_features_predicted([]).holds
 
 
 def test_claims_lists_only_what_was_measured():
