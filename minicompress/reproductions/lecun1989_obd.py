@@ -44,7 +44,6 @@ Run: ``minicompress reproduce obd [--quick] [--seeds 0-2] [--data mnist_test_spl
 """
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass
 
@@ -52,11 +51,13 @@ import numpy as np
 
 from minicompress import nn
 from minicompress.models import obd_cnn, obd_mlp
-from minicompress.papers.lecun1989_obd import (SquaredError, delete, saliencies, saliency,
-                                               second_derivatives, taylor_terms, unmask)
+from minicompress.papers.lecun1989_obd import (SquaredError, delete, saliency, second_derivatives, taylor_terms,
+                                               unmask)
 from minicompress.report import Claim, Report
 from minicompress.reproductions.experiment import (command_line, figure, finite, load_data, obd_regime, save_figure,
                                                    say, train_near_minimum)
+from minicompress.reproductions.lecun1989_obd_retraining import (  # Fig. 2, deletion with retraining
+    retraining_keeps_accuracy, retraining_panel, with_retraining)
 from minicompress.train import evaluate
 
 TAG, NETS = "obd", ("mlp", "cnn")
@@ -142,22 +143,6 @@ def one_shot(model, loss, x, t, x_test, t_test, config: Config, rng) -> list[dic
     return rows
 
 
-def with_retraining(model, loss, x, t, x_test, t_test, config: Config, label: str, verbose: bool) -> list[dict]:
-    """Fig. 2: delete 10% more of the parameters at a time by OBD (saliencies recomputed),
-    retrain with the deleted ones frozen at zero; a row per level, 0% for the dense network."""
-    model = copy.deepcopy(model)
-    total = sum(p.data.size for p in model.parameters())
-    row = lambda f: dict(experiment="retrained", method="OBD", deleted=f, **measure(model, loss, x, t, x_test, t_test))
-    rows = [row(0.0)]
-    for k, fraction in enumerate(config.fractions, start=1):
-        gone = sum(int((p.mask == 0).sum()) for p in model.parameters() if p.mask is not None)
-        delete(model, round(total * fraction) - gone, saliencies(model, loss, x, t, config.curvature))
-        train(model, loss, x, t, config.retrain_epochs, config.retrain_polish, k,
-              f"{label}, {fraction:.0%} deleted, retrained", verbose, lr=config.retrain_lr)
-        rows.append(row(fraction))
-    return rows
-
-
 # ----- the claims: small pure functions of the rows (a non-finite number never passes) -----------
 def below_magnitude(rows: list[dict], net: str) -> Claim:
     """Fig. 1a: OBD's training objective ≤ magnitude's at every deletion level."""
@@ -194,33 +179,6 @@ def prediction_matches(rows: list[dict], net: str, upto: float = 0.3, tolerance:
                  True, bool(early) and all(abs(q - 1) <= tolerance for q in ratios),
                  "predicted/actual " + ", ".join(f"{q:.2f} at {r['deleted']:.0%}" for q, r in zip(ratios, early)),
                  "Fig. 1b: good agreement up to ≈800 deleted parameters (≈30%), diverging beyond")
-
-
-def retraining_keeps_accuracy(retrain_rows: list[dict], net: str, need: float = 0.5, points: float = 0.5) -> Claim:
-    """Fig. 2: with retraining, every level up to ``need`` deleted keeps the test accuracy
-    within ``points`` of the dense network's (:func:`deletable`)."""
-    dense = [r["test_accuracy"] for r in retrain_rows if r["deleted"] == 0] or [np.nan]
-    reached = deletable(retrain_rows, points)
-    return Claim(f"obd.{net}.retraining_keeps_accuracy", f"{net}: with retraining, at least {need:.0%} of "
-                 f"the parameters can be deleted (every level up to it) with the test accuracy within "
-                 f"{points} points of the dense network's", True, reached >= need - 1e-9,
-                 f"up to {reached:.0%} deleted; dense {100 * dense[0]:.1f}%",
-                 "Fig. 2: training and test objective almost unchanged up to 1500 deleted (60%)")
-
-
-def deletable(retrain_rows: list[dict], points: float = 0.5) -> float:
-    """The last level of the unbroken run, from the first deletion level upward, whose test
-    accuracy is within ``points`` percentage points of the dense one (0 if the first fails;
-    NaN without a finite dense accuracy)."""
-    dense = [r["test_accuracy"] for r in retrain_rows if r["deleted"] == 0]
-    if not dense or not np.isfinite(dense[0]):
-        return float("nan")
-    reached = 0.0
-    for r in sorted((r for r in retrain_rows if r["deleted"] > 0), key=lambda r: r["deleted"]):
-        if not r["test_accuracy"] >= dense[0] - points / 100 - 1e-12:
-            break
-        reached = r["deleted"]
-    return reached
 
 
 def claims(rows: list[dict]) -> list[Claim]:
@@ -260,7 +218,10 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, da
         train(model, loss, x, t, config.epochs, config.polish_steps[NETS.index(kind)], seed, kind, verbose)
         say(TAG, verbose, f"{kind}: dense test accuracy {evaluate(model, loss, x_test, t_test)['accuracy']:.4f}")
         rows += [dict(net=kind, **r) for r in one_shot(model, loss, x, t, x_test, t_test, config, rng)]
-        rows += [dict(net=kind, **r) for r in with_retraining(model, loss, x, t, x_test, t_test, config, kind, verbose)]
+        retrain = lambda m, k, label: train(m, loss, x, t, config.retrain_epochs, config.retrain_polish, k,  # noqa: E731
+                                            label, verbose, lr=config.retrain_lr)
+        rows += [dict(net=kind, **r) for r in with_retraining(
+            model, loss, x, t, config, kind, retrain, lambda m: measure(m, loss, x, t, x_test, t_test))]
     report = Report(f"Optimal Brain Damage: {data}, h_kk from {config.curvature}, seed {seed}", rows=rows,
                     data=data, claims=claims(rows), notes=[
                         f"{len(x)} training and {len(x_test)} test digits at 14×14, normalized; {config.units} "
@@ -290,10 +251,7 @@ def draw(rows: list[dict], path):
             ax[1].semilogy([100 * r["deleted"] for r in obd], [max(r[key], 1e-9) for r in obd], style,
                            mfc="none", label={"predicted_increase": "predicted ½Σh u²", "quadratic": "½δuᵀHδu",
                                               "actual_increase": "measured"}[key])
-        for pts, style, when in ((obd, "--", "no retraining"), (pick("retrained", "OBD"), "-", "retrained")):
-            for key, color, which in (("objective_db", "C0", "train"), ("test_objective_db", "C2", "test")):
-                ax[2].plot([100 * r["deleted"] for r in pts], [r[key] for r in pts], style, color=color,
-                           label=f"{which}, {when}")
+        retraining_panel(ax[2], obd, pick("retrained", "OBD"))
         for a, title in zip(ax, ("Fig. 1a: one-shot deletion", "Fig. 1b: increase of E (OBD)", "Fig. 2: retraining")):
             a.set(title=f"{net}: {title}", xlabel="% of parameters deleted", ylabel="E (dB)" if a is not ax[1] else "")
             a.legend(fontsize=8)

@@ -1,11 +1,13 @@
 """Optimal Brain Damage, the reproduction: each claim function on hand-made rows (zero,
-negative and non-finite measurements included), and the quick run's headline claims."""
+negative and non-finite measurements included; Fig. 2's: test_lecun1989_obd_retraining.py), and
+the quick run's headline claims."""
 import math
 
-import numpy as np
 import pytest
 
 from minicompress.reproductions import lecun1989_obd as rep
+
+from .test_lecun1989_obd_retraining import retrain
 
 LEVELS = (0.1, 0.2, 0.3)
 
@@ -18,10 +20,6 @@ def one_shot(obd, magnitude, random, predicted=(1.0, 2.0, 3.0), actual=(1.0, 2.0
                  dict(method="magnitude", deleted=f, objective_db=magnitude[k]),
                  dict(method="random", deleted=f, objective_db=random[k])]
     return rows
-
-
-def retrain(*accuracies):
-    return [dict(deleted=round(0.1 * k, 1), test_accuracy=a) for k, a in enumerate(accuracies)]
 
 
 def test_below_magnitude_needs_every_level():
@@ -61,25 +59,6 @@ def test_prediction_matches_with_a_non_finite_prediction_or_a_fall():
     # a predicted fall that equals a measured fall is no increase predicted: does not hold
     rows = one_shot((0,) * 3, (0,) * 3, (0,) * 3, predicted=(-1.0, 2.0, 3.0), actual=(-1.0, 2.0, 3.0))
     assert not rep.prediction_matches(rows, "mlp").holds
-
-
-def test_deletable_takes_the_unbroken_run_from_the_first_level():
-    assert rep.deletable(retrain(0.90, 0.90, 0.897, 0.91, 0.80, 0.90)) == 0.3  # 0.3 points down at 20% passes
-    assert rep.deletable(retrain(0.90, 0.89, 0.90, 0.90, 0.90)) == 0.0         # the first level fails
-    assert rep.deletable(retrain(0.90, 0.90, 0.80, 0.90, 0.90, 0.90, 0.90)) == 0.1  # not the highest passing
-    assert rep.deletable(retrain(0.90, 0.90, math.nan, 0.90)) == 0.1
-    assert math.isnan(rep.deletable(retrain(math.nan, 0.9)))
-    assert math.isnan(rep.deletable([]))
-    assert rep.deletable(retrain(0.0, 0.0, 0.0)) == 0.2  # a zero dense accuracy is a number like any other
-
-
-def test_retraining_keeps_accuracy():
-    assert rep.retraining_keeps_accuracy(retrain(0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.5), "mlp").holds
-    assert not rep.retraining_keeps_accuracy(retrain(0.9, 0.9, 0.9, 0.9, 0.9, 0.5, 0.9), "mlp").holds  # 40%
-    claim = rep.retraining_keeps_accuracy(retrain(0.9, 0.9, 0.9, 0.8, 0.9, 0.9, 0.9), "mlp")
-    assert not claim.holds and "up to 20%" in claim.measured
-    assert not rep.retraining_keeps_accuracy(retrain(math.nan, 0.9, 0.9, 0.9, 0.9, 0.9), "mlp").holds
-    assert not rep.retraining_keeps_accuracy([], "mlp").holds
 
 
 def test_claims_per_network_have_stable_keys():
