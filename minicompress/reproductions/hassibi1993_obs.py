@@ -9,7 +9,7 @@ networks (14×14 centered digits, tanh outputs, ±1 targets, near a minimum): OB
 one-shot at 10–90% deleted; OBS uses one Gauss–Newton H from all ``obd_n_train`` digits,
 λ = ``damping`` × mean diag H, and downdates. (c) Layer-wise OBS (OBC) on LeNet-300-100 and
 LeNet-5: rows pruned to 50–95% on the dense net's layer inputs (H = 2XᵀX + λI), no retraining,
-against layer-wise magnitude pruning.
+against layer-wise magnitude pruning (:mod:`.hassibi1993_obs_layerwise`).
 
 Paper's numbers: 76%, 62%, 90% fewer weights than BPWD on MONK-1, 2, 3 (Table 1 as we read it,
 not re-checked against the PDF: 58 → 14 weights, 17-3-1; 39 → 15 and 39 → 4, 17-2-1).
@@ -44,25 +44,24 @@ Run: ``minicompress reproduce obs [--quick] [--data mnist_test_split --data-dir 
 """
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from minicompress import nn, pruning
-from minicompress.models import lenet5, lenet_300_100, obd_cnn, obd_mlp
-from minicompress.nn.im2col import im2col
+from minicompress import nn
+from minicompress.models import obd_cnn, obd_mlp
 from minicompress.nn.per_example import gauss_newton
 from minicompress.papers import hassibi1993_obs as obs
 from minicompress.pruning.masks import flat_parameters as flat, with_parameters as with_weights
 from minicompress.report import Claim, Report
 from minicompress.reproductions.experiment import (command_line, figure, finite, load_data, obd_regime,
-                                                   save_figure, say, train_lenet, train_near_minimum)
+                                                   save_figure, say, train_near_minimum)
+from minicompress.reproductions.hassibi1993_obs_layerwise import (  # part (c), layer-wise OBS
+    layerwise, layerwise_claim, layerwise_panel)
 from minicompress.reproductions.hassibi1993_obs_toy_problems import (  # part (a), the toy problems
     METHODS, monk_claims, monk_panel, monk_pruning, obd_saliency, xor, xor_claim)
 from minicompress.train import evaluate
-
 
 
 @dataclass(frozen=True)
@@ -163,48 +162,6 @@ def obd_networks(cfg: Config, train_set, test_set, seed: int, verbose: bool) -> 
     return rows
 
 
-# ----- (c) layer-wise OBS -------------------------------------------------------------------------
-def layerwise(cfg: Config, train_set, test_set, seed: int, verbose: bool) -> list[dict]:
-    """Every weight layer pruned by layer-wise OBS or by magnitude, no retraining."""
-    (x, y), (x_test, y_test) = train_set, test_set
-    nets = {f"LeNet-{'-'.join(map(str, cfg.lenet_hidden))}": lambda r: lenet_300_100(r, hidden=cfg.lenet_hidden),
-            **({"LeNet-5": lenet5} if cfg.lenet5 else {})}
-    rows, loss = [], nn.SoftmaxCrossEntropy()
-    for name, build in nets.items():
-        rng = np.random.default_rng([seed, 9])
-        model = train_lenet(build(rng), (x, y), cfg, rng, epochs=cfg.lenet_epochs, lr=0.05, verbose=False)
-        paths, h = {}, x[:cfg.n_calibration]
-        for i, layer in enumerate(model.layers):  # each weight layer, on its inputs in the dense net
-            if isinstance(layer, (nn.Linear, nn.Conv2d)):
-                X, W = _layer_inputs(layer, h), layer.weight.data.reshape(len(layer.weight.data), -1)
-                lam = cfg.layer_damping * 2 * float(np.einsum("nd,nd->", X, X, dtype=np.float64)) / X.shape[1]
-                say("obs", verbose, f"{name}: layer-wise OBS on {W.shape[0]} × {W.shape[1]}, X {X.shape}")
-                paths[i] = obs.layerwise_path(W, X, cfg.sparsities, damping=lam)
-            h = layer(h)
-        dense = evaluate(model, loss, x_test, y_test)["accuracy"]
-        for j, sparsity in enumerate(cfg.sparsities):
-            for method in ("OBS", "magnitude"):
-                pruned = copy.deepcopy(model)
-                for i in paths:
-                    weight = pruned.layers[i].weight
-                    if method == "magnitude":
-                        pruning.prune(weight, sparsity)
-                    else:
-                        W_new, mask = paths[i][j]
-                        weight.data, weight.mask = W_new.reshape(weight.shape), mask.reshape(weight.shape)
-                rows.append(dict(experiment=f"layer-wise {name}", method=method, deleted=sparsity,
-                                 test_accuracy=evaluate(pruned, loss, x_test, y_test)["accuracy"],
-                                 dense_accuracy=dense))
-    return rows
-
-
-def _layer_inputs(layer, h) -> np.ndarray:
-    """X (n', d) of a weight layer: the rows its weight rows multiply (conv: im2col windows)."""
-    if isinstance(layer, nn.Linear):
-        return h.reshape(len(h), -1)
-    return im2col(h, layer.kernel_size, layer.stride, layer.padding).T  # (oh·ow·n, c·kh·kw)
-
-
 # ----- claims: small pure functions of the rows ----------------------------------------------------
 def claims(rows: list[dict]) -> list[Claim]:
     cnn = obd_claims(rows, "OBD cnn", headline=False) if any(r["experiment"] == "OBD cnn" for r in rows) else []
@@ -243,21 +200,6 @@ def obd_claims(rows, experiment: str, headline: bool) -> list[Claim]:
                   "the issue: OBS should predict far better than OBD")]
 
 
-def layerwise_claim(rows) -> Claim:
-    nets = sorted({r["experiment"] for r in rows if r["experiment"].startswith("layer-wise")})
-    get = {(r["experiment"], r["method"], r["deleted"]): r["test_accuracy"]
-           for r in rows if r["experiment"] in nets}
-    pairs = [(n, s, get.get((n, "OBS", s), np.nan), get.get((n, "magnitude", s), np.nan))
-             for n in nets for s in sorted({k[2] for k in get if k[0] == n})]
-    holds = bool(pairs) and all(finite(a, b) and (a > b if s >= 0.9 else a >= b - 0.005)
-                                for _, s, a, b in pairs)
-    return Claim("obs.layerwise.beats_magnitude", "Layer-wise OBS (OBC) without retraining: test accuracy above "
-                 "layer-wise magnitude pruning's at 90% and 95% sparsity, and not more than 0.5 points below it "
-                 "at 50–75%, on each network", True, holds,
-                 "; ".join(f"{n[11:]} {s:.0%}: {100 * a:.1f}% vs {100 * b:.1f}%" for n, s, a, b in pairs),
-                 "Dong et al. 2017, Frantar & Alistarh 2022: layer-wise OBS beats magnitude without retraining")
-
-
 def _figure(rows, path):
     """Objective and predicted vs actual on OBD's MLP; layer-wise accuracy; MONK fractions."""
     fig = figure(16, 4)
@@ -272,11 +214,7 @@ def _figure(rows, path):
             axes[1].loglog([r["actual"] for r in pts], [r["predicted"] for r in pts], "o", color=colors[m], label=m)
     positive = [r["actual"] for r in rows if r["experiment"] == "OBD mlp" and r["actual"] > 0] or [1e-6, 1.0]
     axes[1].loglog([min(positive), max(positive)], [min(positive), max(positive)], "k:", label="predicted = actual")
-    for name in sorted({r["experiment"] for r in rows if r["experiment"].startswith("layer-wise")}):
-        for m, style in (("OBS", "-"), ("magnitude", "--")):
-            pts = pick(name, m)
-            axes[2].plot([100 * r["deleted"] for r in pts], [100 * r["test_accuracy"] for r in pts],
-                         "o" + style, label=f"{name[11:]}, {m}")
+    layerwise_panel(axes[2], rows)
     monk_panel(axes[3], rows, colors)
     for ax, title, xlabel, ylabel in zip(axes, ("OBD's MLP, one-shot", "increase of the objective",
                                                 "layer-wise, no retraining", "MONK's problems"),

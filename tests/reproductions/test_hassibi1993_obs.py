@@ -1,9 +1,12 @@
-"""The OBS reproduction: its claim functions on hand-made rows (the toy problems': in
-test_hassibi1993_obs_toy_problems.py), and the quick run (flat weights: tests/pruning/test_masks.py)."""
+"""The OBS reproduction: its claim functions on hand-made rows (the toy problems' and layer-wise
+OBS's: in test_hassibi1993_obs_toy_problems.py, test_hassibi1993_obs_layerwise.py), and the
+quick run (flat weights: tests/pruning/test_masks.py)."""
 import numpy as np
 import pytest
 
 from minicompress.reproductions import hassibi1993_obs as rep
+
+from .test_hassibi1993_obs_layerwise import layer_rows
 
 NAN = float("nan")
 
@@ -39,19 +42,17 @@ def test_obd_network_claims():
     assert holds([]) == [False, False, False]
 
 
-def layer_rows(obs_acc, mag_acc, sparsities=(0.5, 0.75, 0.9, 0.95)):
-    return [dict(experiment="layer-wise LeNet-300-100", method=m, deleted=s,
-                 test_accuracy=a(s) if callable(a) else a)
-            for s in sparsities for m, a in (("OBS", obs_acc), ("magnitude", mag_acc))]
-
-
-def test_layerwise_claim():
-    assert rep.layerwise_claim(layer_rows(0.9, 0.8)).holds
-    assert not rep.layerwise_claim(layer_rows(0.9, 0.9)).holds  # a tie at 90–95% is no win
-    assert rep.layerwise_claim(layer_rows(lambda s: 0.897 if s < 0.9 else 0.95, 0.9)).holds  # −0.3 points
-    assert not rep.layerwise_claim(layer_rows(lambda s: 0.89 if s < 0.9 else 0.95, 0.9)).holds  # −1 point
-    assert not rep.layerwise_claim(layer_rows(0.9, NAN)).holds
-    assert not rep.layerwise_claim([]).holds
+def test_claims_gather_every_part_and_the_cnn_only_where_it_ran():
+    keys = ["obs.xor.only_obs_deletes_a_removable_weight", "obs.monk.more_than_obd_and_magnitude",
+            *(f"obs.monk{p}.fraction_removed" for p in (1, 2, 3)),
+            "obs.mlp.below_obd", "obs.mlp.prediction", "obs.mlp.predicts_better_than_obd"]
+    assert [c.key for c in rep.claims([])] == keys + ["obs.layerwise.beats_magnitude"]
+    cnn = [{**r, "experiment": "OBD cnn"} for r in obd_rows(0.1, 0.2, 1.0)]
+    claims = rep.claims(obd_rows(0.1, 0.2, 1.0) + cnn + layer_rows(0.9, 0.8))
+    assert [c.key for c in claims] == keys + [k.replace("mlp", "cnn") for k in keys[-3:]] + [
+        "obs.layerwise.beats_magnitude"]
+    assert all(c.holds for c in claims[-7:])  # OBS below OBD, ratio 1 against OBD's 0.3, OBS above magnitude
+    assert not any(c.headline for c in claims[-4:-1])  # the CNN's are not headline claims
 
 
 # ----- the quick run ----------------------------------------------------------------------------------
