@@ -3,11 +3,10 @@ recipes that several papers use, and figures.
 
 Running     :func:`command_line` (every ``python -m minicompress.reproductions.<file>``),
             :func:`load_data` (the one loader: every dataset name the CLI documents), :func:`say`.
-Statistics  mean, std, median, iqr, pct, spearman, :func:`pm` ("mean ± std"), :func:`over_seeds`,
-            :func:`finite` (claims), :func:`paired_interval` (Student's t interval of paired
-            differences);
-            they return NaN where there is nothing to report (no values, fewer than two for a
-            spread, a constant ranking).
+Rows        :func:`row`, :func:`value_of` and :func:`field` (a number of the rows, NaN if absent).
+Statistics  mean, std, median, iqr, pct, spearman, :func:`finite` (claims), :func:`paired_interval`
+            (Student's t interval of paired differences); they return NaN where there is nothing
+            to report (no values, fewer than two for a spread, a constant ranking).
 Recipes     :func:`train_lenet` (Caffe's LeNet solver), :func:`train_to_criterion` (the small
             sigmoid nets of 1988–1990, full-batch to a margin), :func:`deletion_accuracy`,
             :func:`obd_regime` and :func:`train_near_minimum` (Optimal Brain Damage's regime,
@@ -55,11 +54,6 @@ def say(tag: str, verbose: bool, text: str) -> None:
         print(f"[{tag}] {text}", file=sys.stderr, flush=True)
 
 
-def verdict(holds: bool) -> str:
-    """How a Report note states a checked claim."""
-    return "holds" if holds else "does NOT hold"
-
-
 def load_data(tag: str, cfg, data, out_dir, data_dir, verify: bool) -> tuple:
     """(data name, output folder, train set, test set): ``data`` ("synth_digits" by default, or
     any name :func:`minicompress.datasets.load_train_test` knows) with cfg.n_train and cfg.n_test
@@ -82,17 +76,6 @@ SPLIT_SIZES = (8_000, 2_000)  # the real MNIST test set split by datasets.load_t
 
 
 # ----- statistics ---------------------------------------------------------------------------------
-def over_seeds(ok) -> str:
-    """A claim checked in every seed: "holds", or in how many seeds it does not."""
-    ok = list(ok)
-    return "holds" if all(ok) else f"does NOT hold in {len(ok) - sum(ok)} of {len(ok)} seeds"
-
-
-def pm(values, spec: str = ".2f", scale: float = 1) -> str:
-    """"mean ± std" of ``values`` times ``scale`` (a "+" in ``spec`` signs the mean only)."""
-    return f"{scale * np.mean(values):{spec}} ± {scale * np.std(values):{spec.lstrip('+')}}"
-
-
 def flat(arrays) -> np.ndarray:
     """The arrays of a list (one per parameter or gate) raveled and concatenated, in order."""
     return np.concatenate([np.asarray(a).ravel() for a in arrays])
