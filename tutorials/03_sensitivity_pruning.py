@@ -25,7 +25,7 @@ from minicompress.datasets import load_train_test
 from minicompress.papers.karnin1990_sensitivity import ShadowArray
 from minicompress.pruning.gates import gate
 from minicompress.papers import lecun1989_obd as obd
-from minicompress.reproductions import mozer1988_skeletonization as mozer
+from minicompress.papers import mozer1988_skeletonization as mozer
 from minicompress.pruning import global_prune
 from minicompress.train import evaluate, fit
 
@@ -135,8 +135,8 @@ assert curves["OBD ½hw²"][2] > curves["magnitude |w|"][2]  # at 60% deleted
 #    with full-batch gradient descent instead of minibatches: does it improve, and why? *(Hint:
 #    the `karnin1990_sensitivity` docstring.)*
 # 2. Use `obd.saliencies(model, loss, x, t, "ggn")` and `"exact"`. Does the ranking change?
-# 3. Remove the 10 least relevant hidden units with `mozer.remove_unit` and retrain briefly.
-#    How much accuracy comes back?
+# 3. Remove the 10 least relevant hidden units with `minicompress.pruning.gates.remove_unit` and
+#    retrain briefly. How much accuracy comes back?
 
 # %% [markdown]
 # **Checked exercises** (`minicompress course show NAME`: the statement and starter code). Write
