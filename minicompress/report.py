@@ -242,7 +242,7 @@ def scorecard(results: dict, width: int = 118) -> str:
     the other claims and any paper that failed to run."""
     seeds = results.get("seeds") or []
     head = (f"Scorecard: {results.get('command', 'minicompress reproduce')} — "
-            f"{len(results['papers'])} papers, data {results.get('data') or 'each paper’s default'}, "
+            f"{len(results['papers'])} paper{'' if len(results['papers']) == 1 else 's'}, data {results.get('data') or 'each paper’s default'}, "
             + (f"seed{'s' if len(seeds) > 1 else ''} {_seed_text(seeds)}" if seeds else "each paper’s seeds")
             + (f", {results['seconds']:.0f} s" if "seconds" in results else ""))
     lines, others, others_held, errors = [head, ""], 0, 0, []
