@@ -71,6 +71,7 @@ from minicompress.reproductions.experiment import (command_line, figure, finite,
 from minicompress.train import evaluate
 
 BUILDERS = {"lenet300": models.lenet_300_100, "lenet5": models.lenet5}
+NAMES = {"lenet300": "LeNet-300-100", "lenet5": "LeNet-5"}
 CLASSES, SEPARATION, BULK_MASS, CONFIDENCE = 10, 10.0, 0.99, 0.999  # SEPARATION: "≫", tenfold
 
 
@@ -233,7 +234,7 @@ def outliers_after_training(rows, net: str) -> Claim:
     init_top, init_edge = _at(rows, net, "init", "top_eigenvalue"), _at(rows, net, "init", "bulk_edge")
     ok = finite(top, edge) and edge >= 0 and top >= SEPARATION * edge and top > 0
     return Claim(f"spectrum.{net}.outliers_after_training",
-                 f"after training the density is a bulk near 0 plus outliers: λ_max ≥ {SEPARATION:g} × the "
+                 f"{NAMES.get(net, net)}: after training the density is a bulk near 0 plus outliers: λ_max ≥ {SEPARATION:g} × the "
                  f"edge of the bulk ({BULK_MASS:.0%} of the spectral mass)", True, ok,
                  f"trained: λ_max {top:.4g}, bulk edge {edge:.3g} (ratio {top / edge if edge else np.inf:.3g}); "
                  f"at init: {init_top:.4g}, {init_edge:.3g}",
@@ -245,7 +246,7 @@ def outliers_about_classes(rows, net: str, classes: int = CLASSES) -> Claim:
     count = _at(rows, net, "dense", "outliers")
     ok = finite(count) and classes / 2 <= count <= 2 * classes
     return Claim(f"spectrum.{net}.outliers_about_classes",
-                 f"the number of outliers (eigenvalues ≥ {SEPARATION:g} × the bulk edge, of the top {2 * classes + 1}) "
+                 f"{NAMES.get(net, net)}: the number of outliers (eigenvalues ≥ {SEPARATION:g} × the bulk edge, of the top {2 * classes + 1}) "
                  f"is on the order of the number of classes: between {classes / 2:g} and {2 * classes}", False, ok,
                  f"{count:g} of the top {2 * classes + 1} eigenvalues, {classes} classes",
                  "Papyan 2019; Sagun et al. 2018: about C outliers for C classes")
@@ -254,8 +255,8 @@ def outliers_about_classes(rows, net: str, classes: int = CLASSES) -> Claim:
 def training_sharpens(rows, net: str) -> Claim:
     init, dense = _at(rows, net, "init", "top_eigenvalue"), _at(rows, net, "dense", "top_eigenvalue")
     init_tr, dense_tr = _at(rows, net, "init", "trace"), _at(rows, net, "dense", "trace")
-    return Claim(f"spectrum.{net}.training_sharpens", "training raises the top eigenvalue above its value "
-                 "at initialization", False, finite(init, dense) and dense > init,
+    return Claim(f"spectrum.{net}.training_sharpens", f"{NAMES.get(net, net)}: training raises the top eigenvalue above its "
+                 "value at initialization", False, finite(init, dense) and dense > init,
                  f"λ_max {init:.4g} at init → {dense:.4g} trained; Tr(H) {init_tr:.4g} → {dense_tr:.4g}",
                  "Cohen et al. 2021: progressive sharpening (full-batch GD; weaker under SGD); "
                  "Ghorbani et al. 2019: large eigenvalues appear early in training")
@@ -269,7 +270,7 @@ def slq_matches_hutchinson(rows, net: str, confidence: float = CONFIDENCE) -> Cl
              for s, _, _, se, df in pairs}
     ok = all(finite(a, b, bound[s]) and abs(a - b) <= bound[s] for s, a, b, _, _ in pairs)
     return Claim(f"spectrum.{net}.slq_matches_hutchinson",
-                 f"P × the SLQ density's first moment equals the Hutchinson trace within the {confidence:.1%} "
+                 f"{NAMES.get(net, net)}: P × the SLQ density's first moment equals the Hutchinson trace within the {confidence:.1%} "
                  f"Student-t bound of their standard error (df = SLQ probes − 1), at init and trained", False, ok,
                  "; ".join(f"{s}: SLQ {a:.4g}, Hutchinson {b:.4g} (se {se:.2g}, bound {bound[s]:.3g})"
                            for s, a, b, se, _ in pairs),
@@ -281,7 +282,8 @@ def dense_flatter_than_pruned(rows, net: str, measure: str = "top_eigenvalue") -
     dense, pruned = _at(rows, net, "dense", measure), _at(rows, net, "pruned", measure)
     what = {"top_eigenvalue": "λ_max", "avg_trace": "average trace Tr(H)/n over the remaining entries"}[measure]
     return Claim(f"spectrum.{net}.dense_flatter_than_pruned.{measure}",
-                 f"the dense net sits in a flatter region than the pruned one, retrained as long: a smaller {what}",
+                 f"{NAMES.get(net, net)}: the dense net sits in a flatter region than the pruned one, retrained as long: a "
+                 f"smaller {what}",
                  False, finite(dense, pruned) and dense < pruned,
                  f"dense {dense:.4g}, pruned {pruned:.4g} ("
                  f"{'dense flatter' if dense < pruned else 'pruned flatter' if pruned < dense else 'no order'})",
