@@ -18,7 +18,7 @@ fisher_diag       empirical Fisher diagonal, mean over examples of (∇E_n)²   
 ================  =============================================================  ==============
 
 Built on ``hvp`` and the GGN's columns, in sibling files and re-exported here:
-``top_eigenvalues``, ``spectral_density``, ``smoothed_density`` (the Hessian's spectrum,
+``top_eigenvalues``, ``spectral_density``, ``smoothed_density``, ``bulk_edge`` (the spectrum,
 :mod:`minicompress.nn.spectrum`), ``trace`` (:mod:`minicompress.nn.stochastic_trace`) and
 ``kfac``, ``kfac_diag`` (Kronecker-factored GGN blocks, :mod:`minicompress.nn.kfac`).
 
@@ -212,6 +212,7 @@ def _split(flat: np.ndarray, params) -> list[np.ndarray]:
 
 
 # The spectrum (top eigenvalues, trace, density) and K-FAC live in sibling files, re-exported here.
-from minicompress.nn.spectrum import smoothed_density, spectral_density, top_eigenvalues  # noqa: E402,F401
+from minicompress.nn.spectrum import (bulk_edge, smoothed_density, spectral_density,  # noqa: E402,F401
+                                      top_eigenvalues)
 from minicompress.nn.stochastic_trace import trace  # noqa: E402,F401
 from minicompress.nn.kfac import KroneckerFactors, kfac, kfac_diag  # noqa: E402,F401

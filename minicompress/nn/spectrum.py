@@ -243,3 +243,22 @@ def smoothed_density(nodes: np.ndarray, weights: np.ndarray, grid: np.ndarray, *
         raise ValueError(f"smoothed_density: sigma must be positive and finite, got {sigma!r}")
     z = (grid[..., None] - nodes) / sigma
     return (np.exp(-0.5 * z * z) * weights).sum(axis=-1) / (sigma * np.sqrt(2 * np.pi))
+
+
+def bulk_edge(nodes: np.ndarray, weights: np.ndarray, mass: float = 0.99) -> float:
+    """The smallest b with ∫_{|t| ≤ b} dμ ≥ ``mass``·∫ dμ for the discrete measure
+    μ = Σ_i w_i δ(t − θ_i) (nodes (M,), weights (M,) ≥ 0, as :func:`spectral_density` returns):
+    the edge of the bulk around 0 that holds all but a fraction 1 − ``mass`` of the spectrum."""
+    nodes, weights = np.asarray(nodes, np.float64), np.asarray(weights, np.float64)
+    if nodes.shape != weights.shape or nodes.ndim != 1 or nodes.size == 0:
+        raise ValueError(f"bulk_edge: nodes and weights must be non-empty 1-D arrays of one shape, "
+                         f"got {nodes.shape} and {weights.shape}")
+    for a, what in ((nodes, "nodes"), (weights, "weights")):
+        check_finite(a, "bulk_edge", what)
+    if not 0 < mass <= 1 or np.any(weights < 0):
+        raise ValueError(f"bulk_edge: expected 0 < mass ≤ 1 and weights ≥ 0, got mass {mass!r}, "
+                         f"smallest weight {weights.min()!r}")
+    order = np.argsort(np.abs(nodes))
+    cumulative = np.cumsum(weights[order])
+    first = min(np.searchsorted(cumulative, mass * cumulative[-1]), len(order) - 1)
+    return float(np.abs(nodes[order])[first])

@@ -47,6 +47,9 @@ criterion does not separate trained from initial spectra (a gap-based one would;
 Full configuration, seed 0, synth_digits (16 min on one thread): the same outcomes (dense 93.8%
 and 97.5%), except that LeNet-300-100's dense net had the smaller λ_max (2.26 vs 2.32).
 
+The density (SLQ, its bulk edge and outliers, the three claims on it, the figure) is computed in
+:mod:`.yao2020_hessian_spectrum_density`.
+
 Deviations: PyHessian studies ResNets on CIFAR-10 (batch-norm on/off); here the survey's two
 LeNets on digits, trained briefly by SGD with momentum (a few epochs; quick LeNet-5 curvature on
 128 images for time). The density is plotted as PyHessian does (Gaussian-smoothed SLQ, log
@@ -66,13 +69,13 @@ import numpy as np
 from minicompress import models, nn, pruning
 from minicompress.nn import curvature as cv
 from minicompress.report import Claim, Report
-from minicompress.reproductions.experiment import (command_line, figure, finite, load_data, save_figure,
-                                                   say, train_lenet)
+from minicompress.reproductions.experiment import command_line, finite, load_data, say, train_lenet
+from minicompress.reproductions.yao2020_hessian_spectrum_density import (  # the SLQ density part
+    CLASSES, NAMES, at, density_figure, outliers_about_classes, outliers_after_training, slq_density,
+    slq_matches_hutchinson)
 from minicompress.train import evaluate
 
 BUILDERS = {"lenet300": models.lenet_300_100, "lenet5": models.lenet5}
-NAMES = {"lenet300": "LeNet-300-100", "lenet5": "LeNet-5"}
-CLASSES, SEPARATION, BULK_MASS, CONFIDENCE = 10, 10.0, 0.99, 0.999  # SEPARATION: "≫", tenfold
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,7 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, da
              f"{cfg.trace_probes} probes; pruned: {cfg.sparsity:.0%} of the weights by global magnitude"]
     report = Report(f"The Hessian's spectrum (PyHessian, Yao et al. 2020) on {data}, seed {seed}", rows,
                     notes=notes, claims=claims(rows, cfg), data=data)
-    report.figures.append(_figure(densities, out_dir / "spectrum_density.png"))
+    report.figures.append(density_figure(densities, out_dir / "spectrum_density.png"))
     if verbose:
         print(report.table())
     return report
@@ -175,20 +178,10 @@ def _measure(model, curvature, cfg: Config, rng, density: bool, per_layer: bool,
     whole = dict(params=sum(kept), top_eigenvalue=float(top[0]), trace=float(sum(traces)),
                  avg_trace=float(sum(traces)) / sum(kept), top_hvps=info["hvps"])
     nodes_weights = None
-    if density:  # one probe at a time: the spread of the probes' traces gives a standard error
-        runs = [cv.spectral_density(model, loss, x, y, n_lanczos=cfg.n_lanczos, n_probes=1, rng=rng)
-                for _ in range(cfg.n_probes)]
-        nodes = np.concatenate([n for n, _ in runs])
-        weights = np.concatenate([w for _, w in runs]) / cfg.n_probes
-        size = sum(p.data.size for p in params)  # P: the probes run over every entry, masked or not
-        per_probe = np.array([size * float(n @ w) for n, w in runs])  # = zᵀHz, z Rademacher
-        edge = bulk_edge(nodes, weights)
-        whole.update(bulk_edge=edge, slq_trace=float(per_probe.mean()),
-                     trace_se=float(per_probe.std(ddof=1) * np.sqrt(1 / cfg.n_probes + 1 / cfg.trace_probes))
-                     if cfg.n_probes > 1 else np.nan, trace_df=cfg.n_probes - 1)
-        nodes_weights = (nodes, weights)
-        if k > 1:  # of the top 2C + 1 eigenvalues, how many stand ≥ SEPARATION × the bulk edge
-            whole["outliers"] = int(np.sum(top >= SEPARATION * edge))
+    if density:  # P: the probes run over every entry, masked or not
+        numbers, nodes_weights = slq_density(model, loss, x, y, cfg, rng, sum(p.data.size for p in params),
+                                             top if k > 1 else None)
+        whole.update(numbers)
     layers = {}
     if per_layer:
         for index, layer in enumerate(model):
@@ -204,21 +197,7 @@ def _measure(model, curvature, cfg: Config, rng, density: bool, per_layer: bool,
     return whole, layers, nodes_weights
 
 
-def bulk_edge(nodes: np.ndarray, weights: np.ndarray, mass: float = BULK_MASS) -> float:
-    """The smallest b with ∫_{|t| ≤ b} dμ ≥ ``mass`` for the discrete measure μ = Σ w_i δ(t − θ_i):
-    the edge of the bulk around 0 (nodes (M,), weights (M,) summing to 1)."""
-    order = np.argsort(np.abs(nodes))
-    cumulative = np.cumsum(weights[order])
-    return float(np.abs(nodes[order])[min(np.searchsorted(cumulative, mass * cumulative[-1]), len(order) - 1)])
-
-
 # ----- the claims: pure functions of the rows -----------------------------------------------------
-def _at(rows, net: str, state: str, key: str, layer: str = "all"):
-    """``key`` of the row of (net, state, layer); NaN if there is none (a claim on it fails)."""
-    return next((r.get(key, np.nan) for r in rows if (r.get("net"), r.get("state"), r.get("layer")) ==
-                 (net, state, layer)), np.nan)
-
-
 def claims(rows: list[dict], cfg: Config) -> list[Claim]:
     out = []
     for net in cfg.nets:
@@ -229,79 +208,27 @@ def claims(rows: list[dict], cfg: Config) -> list[Claim]:
     return out
 
 
-def outliers_after_training(rows, net: str) -> Claim:
-    top, edge = _at(rows, net, "dense", "top_eigenvalue"), _at(rows, net, "dense", "bulk_edge")
-    init_top, init_edge = _at(rows, net, "init", "top_eigenvalue"), _at(rows, net, "init", "bulk_edge")
-    ok = finite(top, edge) and edge >= 0 and top >= SEPARATION * edge and top > 0
-    return Claim(f"spectrum.{net}.outliers_after_training",
-                 f"{NAMES.get(net, net)}: after training the density is a bulk near 0 plus outliers: λ_max ≥ {SEPARATION:g} × the "
-                 f"edge of the bulk ({BULK_MASS:.0%} of the spectral mass)", True, ok,
-                 f"trained: λ_max {top:.4g}, bulk edge {edge:.3g} (ratio {top / edge if edge else np.inf:.3g}); "
-                 f"at init: {init_top:.4g}, {init_edge:.3g}",
-                 "Sagun et al. 2017/2018; Ghorbani et al. 2019, §3: a bulk near zero and outliers "
-                 "separated from it; PyHessian Fig. 3-4")
-
-
-def outliers_about_classes(rows, net: str, classes: int = CLASSES) -> Claim:
-    count = _at(rows, net, "dense", "outliers")
-    ok = finite(count) and classes / 2 <= count <= 2 * classes
-    return Claim(f"spectrum.{net}.outliers_about_classes",
-                 f"{NAMES.get(net, net)}: the number of outliers (eigenvalues ≥ {SEPARATION:g} × the bulk edge, of the top {2 * classes + 1}) "
-                 f"is on the order of the number of classes: between {classes / 2:g} and {2 * classes}", False, ok,
-                 f"{count:g} of the top {2 * classes + 1} eigenvalues, {classes} classes",
-                 "Papyan 2019; Sagun et al. 2018: about C outliers for C classes")
-
-
 def training_sharpens(rows, net: str) -> Claim:
-    init, dense = _at(rows, net, "init", "top_eigenvalue"), _at(rows, net, "dense", "top_eigenvalue")
-    init_tr, dense_tr = _at(rows, net, "init", "trace"), _at(rows, net, "dense", "trace")
-    return Claim(f"spectrum.{net}.training_sharpens", f"{NAMES.get(net, net)}: training raises the top eigenvalue above its "
-                 "value at initialization", False, finite(init, dense) and dense > init,
+    init, dense = at(rows, net, "init", "top_eigenvalue"), at(rows, net, "dense", "top_eigenvalue")
+    init_tr, dense_tr = at(rows, net, "init", "trace"), at(rows, net, "dense", "trace")
+    return Claim(f"spectrum.{net}.training_sharpens", f"{NAMES.get(net, net)}: training raises the top eigenvalue "
+                 "above its value at initialization", False, finite(init, dense) and dense > init,
                  f"λ_max {init:.4g} at init → {dense:.4g} trained; Tr(H) {init_tr:.4g} → {dense_tr:.4g}",
                  "Cohen et al. 2021: progressive sharpening (full-batch GD; weaker under SGD); "
                  "Ghorbani et al. 2019: large eigenvalues appear early in training")
 
 
-def slq_matches_hutchinson(rows, net: str, confidence: float = CONFIDENCE) -> Claim:
-    from scipy.stats import t  # imported here: scipy.stats takes a while to import
-    pairs = [(s, *(_at(rows, net, s, k) for k in ("slq_trace", "trace", "trace_se", "trace_df")))
-             for s in ("init", "dense")]
-    bound = {s: t.ppf((1 + confidence) / 2, df) * se if finite(se, df) and df >= 1 else np.nan
-             for s, _, _, se, df in pairs}
-    ok = all(finite(a, b, bound[s]) and abs(a - b) <= bound[s] for s, a, b, _, _ in pairs)
-    return Claim(f"spectrum.{net}.slq_matches_hutchinson",
-                 f"{NAMES.get(net, net)}: P × the SLQ density's first moment equals the Hutchinson trace within the {confidence:.1%} "
-                 f"Student-t bound of their standard error (df = SLQ probes − 1), at init and trained", False, ok,
-                 "; ".join(f"{s}: SLQ {a:.4g}, Hutchinson {b:.4g} (se {se:.2g}, bound {bound[s]:.3g})"
-                           for s, a, b, se, _ in pairs),
-                 "SLQ (Golub & Meurant; Ghorbani et al. 2019): ∫ t dμ = Tr(H)/P in expectation")
-
-
 def dense_flatter_than_pruned(rows, net: str, measure: str = "top_eigenvalue") -> Claim:
     """``measure`` "top_eigenvalue" (PyHessian's sharpness) or "avg_trace" (Tr(H)/n, HAWQ-V2's)."""
-    dense, pruned = _at(rows, net, "dense", measure), _at(rows, net, "pruned", measure)
+    dense, pruned = at(rows, net, "dense", measure), at(rows, net, "pruned", measure)
     what = {"top_eigenvalue": "λ_max", "avg_trace": "average trace Tr(H)/n over the remaining entries"}[measure]
     return Claim(f"spectrum.{net}.dense_flatter_than_pruned.{measure}",
-                 f"{NAMES.get(net, net)}: the dense net sits in a flatter region than the pruned one, retrained as long: a "
-                 f"smaller {what}",
+                 f"{NAMES.get(net, net)}: the dense net sits in a flatter region than the pruned one, retrained as "
+                 f"long: a smaller {what}",
                  False, finite(dense, pruned) and dense < pruned,
                  f"dense {dense:.4g}, pruned {pruned:.4g} ("
                  f"{'dense flatter' if dense < pruned else 'pruned flatter' if pruned < dense else 'no order'})",
                  "no paper's claim: the question of issue 19")
-
-
-def _figure(densities: dict, path):
-    fig = figure(5 * len(densities), 3.6)
-    axes = np.atleast_1d(fig.subplots(1, len(densities)))
-    for ax, (net, by_state) in zip(axes, densities.items()):
-        for state, style in (("init", "C0--"), ("dense", "C3-")):
-            nodes, weights = by_state[state]
-            grid = np.linspace(nodes.min() - 0.05 * np.ptp(nodes), nodes.max() + 0.05 * np.ptp(nodes), 2000)
-            ax.semilogy(grid, cv.smoothed_density(nodes, weights, grid) + 1e-8, style,
-                        label="initialization" if state == "init" else "trained")
-        ax.set(title=f"{net}: SLQ eigenvalue density", xlabel="eigenvalue of H", ylabel="density (log)")
-        ax.legend()
-    return save_figure(fig, path)
 
 
 if __name__ == "__main__":

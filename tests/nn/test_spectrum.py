@@ -263,6 +263,27 @@ def test_bad_arguments_give_clear_errors(rng):
         cv.smoothed_density(np.zeros(2), np.ones(2), np.zeros(3), sigma=0.0)
 
 
+def test_bulk_edge_by_hand():
+    nodes, weights = np.array([5.0, 0.1, -0.2, 0.0]), np.array([0.005, 0.3, 0.195, 0.5])  # unsorted
+    assert cv.bulk_edge(nodes, weights) == pytest.approx(0.2)  # |t| ≤ 0.2 holds 99.5%
+    assert cv.bulk_edge(nodes, weights, 0.8) == pytest.approx(0.1)
+    assert cv.bulk_edge(nodes, np.array([0.2, 0.3, 0.0, 0.5])) == pytest.approx(5.0)  # the outlier is needed
+    assert cv.bulk_edge(nodes, 2 * weights) == pytest.approx(0.2)  # mass relative to the total
+    assert cv.bulk_edge(nodes, weights, 1.0) == pytest.approx(5.0)
+
+
+def test_bulk_edge_refuses_bad_input():
+    with pytest.raises(ValueError, match="one shape"):
+        cv.bulk_edge(np.zeros(3), np.ones(2))
+    with pytest.raises(ValueError, match="non-empty"):
+        cv.bulk_edge(np.zeros(0), np.zeros(0))
+    with pytest.raises(nn.NonFiniteError, match="NaN"):
+        cv.bulk_edge(np.array([0.0, np.nan]), np.ones(2))
+    for mass, weights in ((0.0, np.ones(2)), (1.5, np.ones(2)), (np.nan, np.ones(2)), (0.9, np.array([1.0, -0.5]))):
+        with pytest.raises(ValueError, match="0 < mass ≤ 1 and weights ≥ 0"):
+            cv.bulk_edge(np.zeros(2), weights, mass)
+
+
 def test_a_non_finite_hessian_vector_product_is_an_error(rng):
     model, loss, x, y = mlp_problem(loss=nn.MSELoss())
     y = rng.standard_normal((5, 3))
