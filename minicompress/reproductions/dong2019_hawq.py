@@ -41,6 +41,8 @@ seed 0 synthetic: 0.172 (b*) against 0.123 (uniform 3) and 0.246 (reversed); not
 verdicts, 10 s more). Both headline claims stay as measured; the papers' comparisons are with
 fine-tuning, on networks whose many blocks give the frontier room.
 
+Σ Ω as a predictor (the frontier's points, their claim, the figure): :mod:`.dong2019_hawq_frontier`.
+
 Run: ``minicompress reproduce hawq [--quick] [--seeds 0-4] [--data mnist_test_split --data-dir DIR]``
 or ``python -m minicompress.reproductions.dong2019_hawq --quick``.
 """
@@ -52,14 +54,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from minicompress import models, nn
-from minicompress.papers.dong2019_hawq import (choose_bits, layer_curvature, model_size, pareto_frontier,
-                                               perturbation, quantize_weights, sensitivity, weight_layers)
+from minicompress.papers.dong2019_hawq import (choose_bits, layer_curvature, perturbation, quantize_weights,
+                                               sensitivity, weight_layers)
 from minicompress.report import Claim, Report
-from minicompress.reproductions.experiment import (command_line, figure, finite, load_data, mean,
-                                                   save_figure, say, spearman, train_lenet)
+from minicompress.reproductions.dong2019_hawq_frontier import (  # Σ Ω as a predictor: the frontier
+    FOUR, MIXED, assignment_row, frontier_figure, frontier_rows, omega_predicts_loss)
+from minicompress.reproductions.experiment import command_line, finite, load_data, mean, say, train_lenet
 from minicompress.train import evaluate
-
-MIXED, FOUR = "mixed", "4 bits"
 
 
 @dataclass(frozen=True)
@@ -160,15 +161,9 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, da
         picks[name] = methods
         for method, a in methods.items():
             say("hawq", verbose, f"{name}: {method} {a}")
-            r = test_of(a)
-            rows.append(dict(experiment=name, method=method, bits="/".join(map(str, a)),
-                             avg_bits=model_size(model, a) / sizes.sum(), omega=total(a),
-                             test_loss=r["loss"], test_accuracy=100 * r["accuracy"]))
-    frontier = pareto_frontier(omega["trace"], sizes, cfg.bits)
-    for a, _, _ in frontier:  # the frontier's points, for the rank correlation of Σ Ω and the loss
-        rows.append(dict(experiment="frontier", method="frontier", bits="/".join(map(str, a)),
-                         avg_bits=model_size(model, a) / sizes.sum(), omega=total(a),
-                         test_loss=test_of(a)["loss"], test_accuracy=100 * test_of(a)["accuracy"]))
+            rows.append(assignment_row(name, method, a, model, sizes, total, test_of(a)))
+    points, frontier = frontier_rows(model, omega["trace"], sizes, cfg.bits, total, test_of)
+    rows += points  # the frontier's points, for the rank correlation of Σ Ω and the loss
     notes = [f"{data}: {len(y)} training and {len(test[1])} test images; small_lenet{cfg.channels}, "
              f"{cfg.epochs} epochs of SGD (lr {cfg.lr:g}, the last at lr/10); curvature of the mean "
              f"cross-entropy on {len(yc)} training images ({cfg.trace_probes} Hutchinson probes; Lanczos "
@@ -176,8 +171,8 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, da
              f"budgets (bits): " + ", ".join(f"{k} {v}" for k, v in budgets(sizes).items())]
     report = Report(f"HAWQ / HAWQ-V2 (Dong et al. 2019, 2020): post-training mixed precision on {data}, "
                     f"seed {seed}", rows, notes=notes, claims=claims(rows), data=data)
-    report.figures.append(_figure(omega["trace"], sizes, cfg.bits, frontier, picks, total,
-                                  out_dir / "hawq_frontier.png"))
+    report.figures.append(frontier_figure(sizes, cfg.bits, frontier, picks, total,
+                                          out_dir / "hawq_frontier.png"))
     if verbose:
         print(report.table())
     return report
@@ -239,35 +234,6 @@ def beats_random(rows) -> Claim:
                  "test loss than the mean of random assignments of 90-100% of the budget (ours)", False,
                  bool(ok), f"{mine:.4f} vs random mean {mean(others):.4f}; lower than {wins} of {len(others)}",
                  "HAWQ-V2, introduction: the search space is exponential; Ω narrows it to the frontier")
-
-
-def omega_predicts_loss(rows, threshold: float = 0.5) -> Claim:
-    points = {r["bits"]: r for r in rows if r["experiment"] in ("frontier", MIXED, FOUR)
-              and r.get("bits") and finite(r.get("omega", np.nan))}
-    full = next((r["test_loss"] for r in rows if r["experiment"] == "float"), np.nan)
-    rho = spearman([r["omega"] for r in points.values()], [r["test_loss"] - full for r in points.values()])
-    return Claim("hawq.lenet.omega_ranks_loss_increase", f"Σ Ω ranks the test-loss increase of the "
-                 f"evaluated assignments with Spearman ρ ≥ {threshold} (ours)", False,
-                 finite(rho) and rho >= threshold, f"ρ = {rho:.3f} over {len(points)} assignments",
-                 "HAWQ-V2, Eq. (2.11): Ω is a second-order estimate of the loss increase")
-
-
-def _figure(omega, sizes, bits, frontier, picks, total, path):
-    fig = figure(6, 4.5)
-    ax = fig.subplots()
-    every = list(itertools.product(bits, repeat=len(sizes)))
-    avg = lambda a: np.dot(a, sizes) / sizes.sum()  # noqa: E731
-    ax.scatter([avg(a) for a in every], [total(a) for a in every], s=10, color="0.7", label="all assignments")
-    ax.plot([s / sizes.sum() for _, _, s in frontier], [o for _, o, _ in frontier], "k-", lw=1, label="frontier")
-    for (name, methods), marker in zip(picks.items(), "os"):
-        uniform = next(m for m in methods if m.startswith("uniform"))
-        for method, color, size in (("hawq (trace)", "C0", 90), (uniform, "C2", 50), ("reversed", "C3", 30)):
-            ax.scatter(avg(methods[method]), total(methods[method]), marker=marker, color=color, s=size,
-                       label=f"{method}, {name}", zorder=3)
-    ax.set(yscale="log", xlabel="average bits per weight", ylabel="Σ Ω (trace)",
-           title="Pareto frontier over {2, 4, 8}⁴ (uniform 3: off the grid)")
-    ax.legend(fontsize=7)
-    return save_figure(fig, path)
 
 
 if __name__ == "__main__":
