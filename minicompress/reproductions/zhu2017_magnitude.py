@@ -11,7 +11,8 @@ et al.'s per-layer rates for 12× (Table 2: 92%, 91%, 74% of fc1, fc2, fc3; 91.8
 small dense MLP with as many weights as the 12× model, trained for the whole budget. Also a
 sweep (layer-wise, global, random; one shot from the final dense model at 2…32×, before and
 after ``finetune_epochs`` at lr/10) and a structured run (75% of the hidden units by L2 norm,
-fine-tuned, then surgery; both models timed on one batch in one run).
+fine-tuned, then surgery; both models timed on one batch in one run;
+:mod:`.zhu2017_magnitude_structured`).
 
 Quick dense baseline (seeds 0–9): 93.75–94.45% on synthetic digits, 95.55–96.1% on
 mnist_test_split (10,000 and 8,000 training images).
@@ -44,6 +45,7 @@ from minicompress.models import lenet_300_100, small_dense_hidden
 from minicompress.papers.zhu2017_magnitude import METHODS, GradualPruning, prune_weights
 from minicompress.report import Claim, Report
 from minicompress.reproductions.experiment import command_line, figure, finite, load_data, save_figure, say
+from minicompress.reproductions.zhu2017_magnitude_structured import structured, surgery_is_faster
 from minicompress.train import evaluate, fit
 
 HAN_RATES = (0.92, 0.91, 0.74)  # Han et al. 2015, Table 2: fc1, fc2, fc3 of LeNet-300-100 (12×)
@@ -148,26 +150,7 @@ def _experiments(cfg: Config, seed: int, train_set, test_set, verbose: bool) -> 
             before = test(model)
             rows.append(dict(experiment="sweep", method=method, compression=float(c), accuracy=before,
                              finetuned=test(train(model, cfg.finetune_epochs, cfg.lr / 10))))
-    return rows + _structured(cfg, copy_of(dense), train, test, test_set[0], verbose), schedule
-
-
-def _structured(cfg, model, train, test, x_test, verbose) -> list[dict]:
-    say("magnitude", verbose, f"structured: {cfg.structured_fraction:.0%} of the hidden units, then surgery")
-    for layer in model.layers[1:-1]:
-        if isinstance(layer, nn.Linear):
-            pruning.ln_structured(layer.weight, cfg.structured_fraction, n=2, dim=0)
-    train(model, cfg.finetune_epochs, cfg.lr / 10)
-    small, _ = pruning.shrink(model)
-    x = x_test[:cfg.latency_batch]
-    masked_s = metrics.latency(model, x, repeats=cfg.latency_repeats)
-    small_s = metrics.latency(small, x, repeats=cfg.latency_repeats)
-    c = metrics.count_params(model) / metrics.count_params(small)  # parameters, masked / shrunk
-    flops = metrics.flops(model, (1, 28, 28))["dense"] / metrics.flops(small, (1, 28, 28))["dense"]
-    return [dict(experiment="structured", method="masked", compression=c, accuracy=test(model),
-                 ms=1e3 * masked_s),
-            dict(experiment="structured", method="after surgery", compression=c, accuracy=test(small),
-                 ms=1e3 * small_s, speedup=masked_s / small_s, flops_ratio=flops,
-                 max_output_difference=float(np.abs(model(x) - small(x)).max()))]
+    return rows + structured(cfg, copy_of(dense), train, test, test_set[0], verbose), schedule
 
 
 # ----- the claims: pure functions of the rows -----------------------------------------------------
@@ -232,18 +215,6 @@ def finetuning_recovers(rows, cfg) -> Claim:
                  finite(r["accuracy"], r["finetuned"]) and r["finetuned"] > r["accuracy"],
                  f"{r['accuracy']:.2f}% -> {r['finetuned']:.2f}%",
                  "Han et al. 2015: retraining after pruning is what keeps the accuracy")
-
-
-def surgery_is_faster(rows, cfg) -> Claim:
-    r = _at(rows, "structured", "after surgery")
-    speed, diff = r["speedup"], r["max_output_difference"]
-    return Claim("magnitude.lenet.surgery_is_faster",
-                 "after surgery the structured-pruned model keeps its outputs (max difference < 1e-4) "
-                 "and runs faster than the masked model", False,
-                 finite(speed, diff) and speed > 1 and diff < 1e-4,
-                 f"measured {speed:.2f}x faster (FLOPs ratio {r['flops_ratio']:.2f}x, batch "
-                 f"{cfg.latency_batch}); max |difference| {diff:.1e}",
-                 "a mask alone saves no time (Blalock et al. 2020: report measured speedups)")
 
 
 def _figure(rows: list[dict], schedule: GradualPruning, cfg: Config, path: Path) -> Path:

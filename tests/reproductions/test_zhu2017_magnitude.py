@@ -1,5 +1,6 @@
 """Magnitude pruning's reproduction: the claim functions on hand-made rows (zero, negative and
-non-finite measurements included), the small dense baseline, every dataset name through the
+non-finite measurements included; the structured run's: test_zhu2017_magnitude_structured.py),
+the small dense baseline, every dataset name through the
 shared loader, and the quick run's headline claims for seeds other than 0."""
 from dataclasses import replace
 
@@ -70,15 +71,6 @@ def test_global_beats_random_everywhere_and_fine_tuning_recovers():
     assert magnitude.finetuning_recovers(rows(), CFG).holds
     assert not magnitude.finetuning_recovers(rows(sweep={("global", 32): (85.0, 85.0)}), CFG).holds
     assert not magnitude.finetuning_recovers(rows(sweep={("global", 32): (85.0, NAN)}), CFG).holds
-
-
-def test_surgery_claim_needs_equal_outputs_and_a_speedup():
-    assert magnitude.surgery_is_faster(rows(), CFG).holds
-    assert not magnitude.surgery_is_faster(rows(speedup=0.9), CFG).holds
-    assert not magnitude.surgery_is_faster(rows(speedup=0.0), CFG).holds
-    assert not magnitude.surgery_is_faster(rows(difference=1e-3), CFG).holds
-    assert not magnitude.surgery_is_faster(rows(speedup=NAN), CFG).holds
-    assert not magnitude.surgery_is_faster(rows(), CFG).headline
 
 
 def test_small_dense_has_at_most_the_given_weights_and_is_the_largest_such():
