@@ -7,7 +7,8 @@ without the group lasso, as the authors do. Reported: surviving filters, channel
 columns, MACs per layer, test accuracy against the baseline (full run: also against the dense
 model trained as long), and the *measured* latency of the network and of its layers against the
 baseline and against the baseline magnitude-pruned to as many nonzeros per layer, run as
-scipy.sparse CSR (:func:`minicompress.metrics.latencies`, interleaved; machine-dependent).
+scipy.sparse CSR (:func:`minicompress.metrics.latencies`, interleaved; machine-dependent; the
+timing, its claims and its panel in :mod:`.wen2016_ssl_latency`).
 
 Claims (``ssl.<variant>.*``). Headline, the paper's LeNet result (Table 1: error 0.9% → 0.8% /
 1.0% with conv2 at 7.6% / 3.6% of its FLOPs) and its abstract's comparison: ``accuracy_and_conv2``,
@@ -49,16 +50,16 @@ from pathlib import Path
 import numpy as np
 
 from minicompress import nn
-from minicompress.metrics import flops, latencies
+from minicompress.metrics import flops
 from minicompress.models import CONV1, CONV2, FC1, FC2, lenet5
 from minicompress.papers.wen2016_ssl import GroupLasso, shrink_structured, ssl_terms, survivors, zero_small_groups
-from minicompress.pruning.lowered import same_nonzeros, to_csr
+from minicompress.pruning.lowered import same_nonzeros
 from minicompress.report import Claim, Report
-from minicompress.reproductions.experiment import command_line, load_data, save_figure, say, train_lenet
+from minicompress.reproductions.experiment import (command_line, figure, finite, load_data, save_figure, say,
+                                                   train_lenet)
+from minicompress.reproductions.wen2016_ssl_latency import PAPER, speed, speed_claims, speed_panel, timings
 from minicompress.train import evaluate
 
-PAPER = "Wen et al. 2016"
-TIMED = (CONV1, CONV2, FC1)  # the layers whose latency is reported
 ROUNDING = 1e-9  # accuracies are multiples of 100/n_test: 98.0 - 97.8 must count as 0.2
 
 
@@ -158,8 +159,7 @@ def one_run(cfg: Config, seed: int, train_set, test_set, verbose: bool) -> dict:
             shrunk_accuracy=accuracy(small), unstructured_accuracy=accuracy(unstructured),
             max_output_difference=difference, survivors=survivors(model), macs=flops(small, (1, 28, 28))["layers"],
             weights=[model[i].weight.value().copy() for i in (CONV1, CONV2)],
-            times=latencies({"dense": baseline, "shrunk": small, "csr": to_csr(unstructured)}, x,
-                            TIMED, repeats=cfg.latency_repeats, rounds=cfg.latency_rounds))
+            times=timings(baseline, small, unstructured, x, cfg))
     return dict(out, dense_macs=flops(baseline, (1, 28, 28))["layers"],
                 dense_weights=[baseline[i].weight.data.copy() for i in (CONV1, CONV2)])
 
@@ -174,32 +174,20 @@ def table(run: dict, cfg: Config) -> list[dict]:
     if cfg.reference:
         rows.append(dict(model="dense, trained as long", accuracy=run["reference"]))
     for name, v in variants.items():
-        t, (s1, s2) = v["times"], v["survivors"]
+        s1, s2 = v["survivors"]
 
         def fewer(first, last):  # dense MACs / shrunk MACs over layers [first, last)
             return sum(m["dense"] for m in dense[first:last]) / sum(m["dense"] for m in v["macs"][first:last])
-
-        def speed(who):  # measured ratios: dense time / this model's time
-            layers = {f"{label}_x": t["dense"][i] / t[who][i] for label, i in zip(("conv1", "conv2", "fc1"), TIMED)}
-            return dict(ms=t[who]["network"], speedup=t["dense"]["network"] / t[who]["network"], **layers)
 
         rows.append(dict(model=f"SSL {name}", accuracy=v["shrunk_accuracy"],
                          baseline_minus_ssl=run["baseline"] - v["shrunk_accuracy"],
                          f1=s1["filters"], c1=s1["columns"], f2=s2["filters"], ch2=s2["channels"], c2=s2["columns"],
                          conv1_macs_x=fewer(0, 1), conv2_macs_x=fewer(1, 2), conv_macs_x=fewer(0, 2),
-                         macs_x=fewer(0, None), **speed("shrunk"), max_output_difference=v["max_output_difference"]))
+                         macs_x=fewer(0, None), **speed(v["times"], "shrunk"),
+                         max_output_difference=v["max_output_difference"]))
         rows.append(dict(model=f"  unstructured CSR, same nnz as {name}", accuracy=v["unstructured_accuracy"],
-                         macs_x=fewer(0, None), **speed("csr")))
+                         macs_x=fewer(0, None), **speed(v["times"], "csr")))
     return rows
-
-
-def _finite(*values) -> bool:
-    return all(isinstance(v, (int, float)) and np.isfinite(v) for v in values)
-
-
-def _speeds(*values) -> bool:
-    """Measured speed ratios are finite and > 0 (anything else is a broken measurement)."""
-    return _finite(*values) and all(v > 0 for v in values)
 
 
 def claims_of(rows: list[dict], name: str) -> list[Claim]:
@@ -207,31 +195,22 @@ def claims_of(rows: list[dict], name: str) -> list[Claim]:
     by_model = {r["model"]: r for r in rows}
     ssl, csr = by_model[f"SSL {name}"], by_model[f"  unstructured CSR, same nnz as {name}"]
     base, key = by_model["dense baseline"]["accuracy"], f"ssl.{name}"
-    drop, conv2_x, fast, slow = base - ssl["accuracy"], ssl["conv2_macs_x"], ssl["speedup"], csr["speedup"]
+    drop, conv2_x = base - ssl["accuracy"], ssl["conv2_macs_x"]
     out = [
         Claim(f"{key}.accuracy_and_conv2", f"SSL {name}: test error within 0.2 points of the baseline's with "
-              f"conv2's MACs cut >= 4x", True, _finite(drop, conv2_x) and drop <= 0.2 + ROUNDING and conv2_x >= 4,
+              f"conv2's MACs cut >= 4x", True, finite(drop, conv2_x) and drop <= 0.2 + ROUNDING and conv2_x >= 4,
               f"baseline - SSL = {drop:+.2f} points, conv2 MACs {conv2_x:.1f}x fewer "
               f"(conv1 {ssl['conv1_macs_x']:.1f}x, conv layers {ssl['conv_macs_x']:.1f}x)",
               f"{PAPER}, Table 1 (LeNet): error 0.9% -> 0.8% / 1.0% with conv2 at 7.6% / 3.6% of its FLOPs"),
-        Claim(f"{key}.twice_unstructured_speedup", f"SSL {name}: measured speedup of the shrunk network at "
-              f"least twice that of the unstructured CSR model with as many nonzeros", True,
-              _speeds(fast, slow) and fast >= 2 * slow, f"SSL {fast:.2f}x, CSR {slow:.2f}x (measured here, now)",
-              f"{PAPER}, abstract: SSL's speedups are about twice those of non-structured sparsity"),
-        Claim(f"{key}.network_speedup_2x", f"SSL {name}: measured whole-network speedup >= 2x", False,
-              _speeds(fast) and fast >= 2, f"{fast:.2f}x (conv1 {ssl['conv1_x']:.2f}x, conv2 {ssl['conv2_x']:.2f}x, "
-              f"fc1 {ssl['fc1_x']:.2f}x)", f"{PAPER}, Table 1: LeNet conv layers 1.6-7.4x faster (GEMM alone)"),
-        Claim(f"{key}.csr_not_faster", f"SSL {name}: the unstructured CSR model at equal nonzeros is not faster "
-              f"than dense", False, _speeds(slow) and slow <= 1, f"{slow:.2f}x",
-              f"{PAPER}, Fig. 1: non-structured sparsity gives little or even negative speedup"),
+        *speed_claims(ssl, csr, name),
         Claim(f"{key}.surgery_exact", f"SSL {name}: surgery keeps the outputs (max |shrunk - masked| < 1e-4, float32)",
-              False, _finite(ssl["max_output_difference"]) and ssl["max_output_difference"] < 1e-4,
+              False, finite(ssl["max_output_difference"]) and ssl["max_output_difference"] < 1e-4,
               f"{ssl['max_output_difference']:.1e}", "removing zero groups is exact up to rounding")]
     if "dense, trained as long" in by_model:
         gap = by_model["dense, trained as long"]["accuracy"] - ssl["accuracy"]
         out.append(Claim(f"{key}.vs_trained_as_long", f"SSL {name}: test error within 0.2 points of the dense "
                          f"model trained as long (baseline + SSL + fine-tuning epochs)", False,
-                         _finite(gap) and gap <= 0.2 + ROUNDING, f"dense trained as long - SSL = {gap:+.2f} points",
+                         finite(gap) and gap <= 0.2 + ROUNDING, f"dense trained as long - SSL = {gap:+.2f} points",
                          "our control: SSL trains longer than the baseline"))
     return out
 
@@ -239,9 +218,8 @@ def claims_of(rows: list[dict], name: str) -> list[Claim]:
 # ----- the figure -------------------------------------------------------------------------------------
 def _figure(run: dict, cfg: Config, path: Path) -> Path:
     """conv1's filters before and after SSL, conv2's lowered matrix after, measured speedups."""
-    from matplotlib.figure import Figure
     names = list(run["variants"])
-    fig = Figure(figsize=(14, 2.2 + 2.4 * len(names)), layout="constrained")
+    fig = figure(14, 2.2 + 2.4 * len(names))
     left, middle, right = fig.subfigures(1, 3, width_ratios=(1.3, 1.3, 1))
     tiles = [("dense", run["dense_weights"])] + [(n, run["variants"][n]["weights"]) for n in names]
     column = lambda subfigure: subfigure.subplots(len(tiles), 1, squeeze=False)[:, 0]
@@ -256,18 +234,7 @@ def _figure(run: dict, cfg: Config, path: Path) -> Path:
         ax2.imshow(np.where(lowered > 0, lowered, np.nan), aspect="auto", cmap="viridis", interpolation="nearest")
         ax2.set(title=f"conv2 GEMM matrix |W|, {label}", xlabel="column (channel, tap)", ylabel="filter")
         ax2.title.set_fontsize(8)
-    ax = right.subplots()
-    keys = [CONV1, CONV2, FC1, "network"]
-    width = 0.8 / (2 * len(names))
-    for k, name in enumerate(names):
-        t = run["variants"][name]["times"]
-        for j, (who, label) in enumerate((("shrunk", "SSL shrunk"), ("csr", "unstructured CSR"))):
-            x = np.arange(len(keys)) + (2 * k + j) * width - 0.4 + width / 2
-            ax.bar(x, [t["dense"][key] / t[who][key] for key in keys], width, label=f"{name}: {label}")
-    ax.axhline(1, color="k", lw=0.8)
-    ax.set_xticks(np.arange(len(keys)), ["conv1", "conv2", "fc1", "network"])
-    ax.set(ylabel="measured speedup vs dense", title=f"latency, batch {cfg.latency_batch} (seed {run['seed']})")
-    ax.legend(fontsize=7)
+    speed_panel(right.subplots(), run, cfg)
     return save_figure(fig, path)
 
 
