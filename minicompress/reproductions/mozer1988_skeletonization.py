@@ -7,9 +7,10 @@ whose hidden units split into a "rule" and an "exception" unit, is the rule unit
 (ρ̂ with the linear error, the true ρ, ρ̂ with the quadratic error), and how does the
 quadratic-error ρ̂ fade at convergence? (2) The 4-bit multiplexer: 4 hidden units from scratch
 vs 8 trimmed one at a time to 4 (retrained to criterion after each removal) by relevance, by
-outgoing |w|, at random: how many nets never reach the criterion. (3) Input relevance of a
-784-100-10 ReLU net on digits (ours, after the paper's input-unit demos): gating off the most
-relevant pixels vs a random set, no retraining.
+outgoing |w|, at random: how many nets never reach the criterion
+(:mod:`.mozer1988_skeletonization_multiplexer`). (3) Input relevance of a 784-100-10 ReLU net on
+digits (ours, after the paper's input-unit demos): gating off the most relevant pixels vs a
+random set, no retraining (:mod:`.mozer1988_skeletonization_digits`).
 
 Deviations. The paper's learning rate, momentum, initial weights and criterion are not known:
 full-batch gradient descent on Σ(t − o)² (our lr 0.25 is the PDP books' 0.5 on ½Σ(t − o)²),
@@ -44,16 +45,16 @@ import numpy as np
 
 from minicompress.datasets import load
 from minicompress.models import sigmoid_mlp
-from minicompress.papers.mozer1988_skeletonization import ERRORS, RelevanceTracker, skeletonize, true_relevance
-from minicompress.pruning.gates import gate, gates
+from minicompress.papers.mozer1988_skeletonization import ERRORS, RelevanceTracker, true_relevance
+from minicompress.pruning.gates import gate
 from minicompress.report import Claim, Report
 from minicompress.reproductions.experiment import (command_line, figure, flat, iqr, load_data, mean, median, pct,
                                                    row, save_figure, say, spearman, std, train_to_criterion,
                                                    value_of)
 from minicompress.reproductions.mozer1988_skeletonization_digits import (  # (3), the digits' input relevance
     digits_claims, digits_experiment, digits_figure)
-
-ROUTES = ("scratch", "relevance", "magnitude", "random")  # of the multiplexer experiment
+from minicompress.reproductions.mozer1988_skeletonization_multiplexer import (  # (2), the multiplexer
+    ROUTES, multiplexer, multiplexer_claims, multiplexer_figure)
 FIRST = "% of nets: rule unit above exception unit"
 ESTIMATES = {"linear": "ρ̂, linear error", "true": "ρ, true (linear error)", "quadratic": "ρ̂, quadratic error"}
 
@@ -97,10 +98,11 @@ def reproduce(*, quick: bool = False, seed: int = 0, data: str | None = None, ou
     :func:`~minicompress.reproductions.experiment.load_data` knows, e.g. "mnist_test_split")."""
     cfg = config or (Config.quick() if quick else Config())
     data, out_dir, train_set, test_set = load_data("skeletonization", cfg, data, out_dir, data_dir, verify)
-    parts = [_rule_plus_exception(cfg, seed, verbose), _multiplexer(cfg, seed, verbose),
+    parts = [_rule_plus_exception(cfg, seed, verbose), multiplexer(cfg, seed, verbose),
              digits_experiment(cfg, seed, data, train_set, test_set, verbose)]
-    rows, figures = [r for part in parts for r in part["rows"]], [*_figures(*parts[:2], cfg, out_dir),
-                                                                   digits_figure(parts[2], out_dir)]
+    rows = [r for part in parts for r in part["rows"]]
+    figures = [_figure(parts[0], out_dir), multiplexer_figure(parts[1], cfg, out_dir),
+               digits_figure(parts[2], out_dir)]
     report = Report(f"Skeletonization (Mozer & Smolensky 1988), seed {seed}{' (quick)' if quick else ''}",
                     rows, figures, [n for part in parts for n in part["notes"]],
                     claims(rows, cfg.mux_settings, data, cfg.mux_routes), data)
@@ -160,45 +162,6 @@ def _rule_plus_exception(cfg: Config, seed: int, verbose: bool) -> dict:
     return dict(rows=rows, notes=notes, nets=nets, split=split)
 
 
-def _multiplexer(cfg: Config, seed: int, verbose: bool) -> dict:
-    """4 hidden units from scratch vs 8 trimmed to 4 (by ρ̂, |w_out|, at random); per setting."""
-    x, y = load("multiplexer")
-    target, rows, counts = y[:, None].astype(np.float32), [], {}
-    for lr, momentum in cfg.mux_settings:
-        train = partial(train_to_criterion, x=x, target=target, lr=lr, momentum=momentum, margin=cfg.margin,
-                        max_epochs=cfg.mux_max_epochs)
-        for route in cfg.mux_routes:
-            say("skeletonization", verbose, f"multiplexer lr {lr} momentum {momentum}: {route}, {cfg.mux_seeds} nets")
-            epochs = []  # of the nets that reached the criterion
-            for k in range(cfg.mux_seeds):
-                rng = np.random.default_rng([seed, k])
-                hidden = cfg.mux_target if route == "scratch" else cfg.mux_hidden
-                model = gate(sigmoid_mlp((6, hidden, 1), init_scale=cfg.init_scale, rng=rng))
-                if route == "scratch":
-                    n_epochs, ok = train(model)
-                else:
-                    _, n_epochs, ok = skeletonize(model, x, target, cfg.mux_target, lambda m, step: train(m, on_step=step),
-                                                  choose=_baseline(route, rng), decay=cfg.decay)
-                epochs += [n_epochs] if ok else []
-            failed = counts[(lr, momentum), route] = cfg.mux_seeds - len(epochs)
-            add = partial(row, f"multiplexer lr {lr} mom {momentum}", f"{cfg.mux_target} hidden from scratch"
-                          if route == "scratch" else f"{cfg.mux_hidden} -> {cfg.mux_target} by {route}")
-            rows += [add("failures (nets)", failed, n=cfg.mux_seeds),
-                     add("epochs to criterion, median (IQR)", median(epochs), iqr(epochs), len(epochs))]
-    notes = [f"multiplexer: {cfg.mux_seeds} nets per route and setting (lr on Σ(t − o)², momentum); a failure is a "
-             f"net (or any of its retraining stages) not reaching the criterion in {cfg.mux_max_epochs} sweeps; "
-             f"epochs count every stage of successful runs"]
-    return dict(rows=rows, notes=notes, counts=counts)
-
-
-def _baseline(route: str, rng):
-    """The unit-choosing rule of a trimming route (None: least relevant, the method itself)."""
-    def magnitude(model):  # least Σ_j |w_ji| outgoing
-        consumer = model.layers[model.layers.index(gates(model)[1]) + 1]
-        return int(np.argmin(np.abs(consumer.weight.value()).sum(axis=0)))
-    return dict(relevance=None, magnitude=magnitude, random=lambda model: int(rng.integers(gates(model)[1].units)))[route]
-
-
 # ----- claims: pure functions of the rows ----------------------------------------------------------
 def claims(rows: list[dict], mux_settings, data: str, routes=ROUTES) -> list[Claim]:
     """The paper's claims and our contrasts, checked on the rows of one run (``mux_settings``: the
@@ -207,36 +170,23 @@ def claims(rows: list[dict], mux_settings, data: str, routes=ROUTES) -> list[Cla
     rpe = partial(value_of, rows, "rule+exception")
     first, true, quadratic = (rpe(method, FIRST) for method in ESTIMATES.values())
     early, late = (rpe("ρ̂ quadratic / ρ̂ linear", f"mean |ρ̂| ratio {w}") for w in ("after sweep 1", "at convergence"))
-    rho, none = rpe("ρ̂ linear vs ρ", "Spearman over each net's 6 gates"), "no number given"
+    rho = rpe("ρ̂ linear vs ρ", "Spearman over each net's 6 gates")
     out = [Claim("skeletonization.rpe.rule_above_exception", "ρ̂ (linear error) ranks the rule unit above the "
                  "exception unit in ≥ 90% of the nets that split into the two", True, first >= 90,
                  f"{first:.0f}% of {rpe(ESTIMATES['linear'], FIRST, key='n')} nets (true ρ {true:.0f}%, "
-                 f"quadratic-error ρ̂ {quadratic:.0f}%)", f"rule unit far more relevant than exception unit; {none}"),
+                 f"quadratic-error ρ̂ {quadratic:.0f}%)",
+                 "rule unit far more relevant than exception unit; no number given"),
            Claim("skeletonization.rpe.quadratic_fades", "quadratic-error ρ̂ fades at convergence, linear-error ρ̂ "
                  "does not: |ρ̂ quadratic| / |ρ̂ linear| falls ≥ 4× from the first sweep to convergence", True,
                  0 <= late < early / 4, f"{early:.2f} after sweep 1, {late:.3f} at convergence",
                  "the quadratic error's gradient vanishes near the targets: the reason for the linear error"),
            Claim("skeletonization.rpe.spearman", "Spearman(ρ̂, ρ) over each converged net's 6 gates, mean > 0.5",
                  False, rho > 0.5, f"{rho:.2f}")]
-    for k, (lr, momentum) in enumerate(mux_settings):
-        mux = partial(value_of, rows, f"multiplexer lr {lr} mom {momentum}", measure="failures (nets)")
-        scratch, relevance, magnitude, random = (mux(m) for m in ("4 hidden from scratch", *(
-            f"8 -> 4 by {route}" for route in ROUTES[1:])))
-        setting, suffix = f"full-batch GD, lr {lr} on Σ(t − o)², momentum {momentum}", f".lr{lr}_mom{momentum}" * (k > 0)
-        out += [Claim(f"skeletonization.mux.fewer_failures{suffix}", "8 hidden trimmed to 4 by relevance fail "
-                      f"less often than 4 hidden from scratch ({setting})", k == 0, 0 <= relevance < scratch,
-                      f"{relevance:.0f} vs {scratch:.0f} failures of {mux('4 hidden from scratch', key='n')} nets"
-                      + "".join(f"; {name} {n:.0f}" for route, name, n in (("magnitude", "by outgoing |w|", magnitude),
-                                                                        ("random", "at random", random)) if route in routes),
-                      f"8 → 4 skeletonized nets reach criterion more reliably than 4 from scratch; {none}"),
-                Claim(f"skeletonization.mux.random_fails_more{suffix}", "trimming a random unit fails more often "
-                      f"than trimming by relevance ({setting})", False, random > relevance,
-                      f"{random:.0f} vs {relevance:.0f} failures")][:2 if "random" in routes else 1]
-    return out + digits_claims(rows, data)
+    return out + multiplexer_claims(rows, mux_settings, routes) + digits_claims(rows, data)
 
 
-def _figures(rpe: dict, mux: dict, cfg: Config, out_dir: Path) -> list[Path]:
-    """Relevance while training and ρ̂ vs ρ; multiplexer failures."""
+def _figure(rpe: dict, out_dir: Path) -> Path:
+    """Relevance while training and ρ̂ vs ρ."""
     fig = figure(10, 4)
     ax, ax2 = fig.subplots(1, 2)
     for net in rpe["split"][:1]:  # one net's ρ̂ while training, both errors
@@ -250,16 +200,7 @@ def _figures(rpe: dict, mux: dict, cfg: Config, out_dir: Path) -> list[Path]:
     ax2.scatter(true, est, s=8, alpha=0.5)
     ax2.set(xlabel="true relevance ρ = E^l(α=0) − E^l(α=1)", ylabel="estimate ρ̂ (linear error)",
             title=f"all gates of {len(rpe['nets'])} converged nets")
-    paths = [save_figure(fig, out_dir / "skeletonization_rule_plus_exception.png")]
-    fig = figure(7, 4)
-    ax, width, where = fig.subplots(), 0.8 / len(cfg.mux_routes), np.arange(len(cfg.mux_settings))
-    for j, route in enumerate(cfg.mux_routes):
-        ax.bar(where + j * width, [100 * mux["counts"][s, route] / cfg.mux_seeds for s in cfg.mux_settings],
-               width, label=route)
-    ax.set_xticks(where + 0.4 - width / 2, [f"lr {lr}, momentum {m}" for lr, m in cfg.mux_settings])
-    ax.set(ylabel=f"failures (% of {cfg.mux_seeds} nets)", title="4-bit multiplexer: 4 from scratch vs 8 trimmed")
-    ax.legend(fontsize=8)
-    return paths + [save_figure(fig, out_dir / "skeletonization_multiplexer.png")]
+    return save_figure(fig, out_dir / "skeletonization_rule_plus_exception.png")
 
 
 if __name__ == "__main__":
