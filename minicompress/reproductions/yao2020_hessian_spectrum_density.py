@@ -49,7 +49,8 @@ def outliers_after_training(rows, net: str) -> Claim:
     init_top, init_edge = at(rows, net, "init", "top_eigenvalue"), at(rows, net, "init", "bulk_edge")
     ok = finite(top, edge) and edge >= 0 and top >= SEPARATION * edge and top > 0
     return Claim(f"spectrum.{net}.outliers_after_training",
-                 f"{NAMES.get(net, net)}: after training the density is a bulk near 0 plus outliers: λ_max ≥ {SEPARATION:g} × the "
+                 f"{NAMES.get(net, net)}: after training the density is a bulk near 0 plus outliers: "
+                 f"λ_max ≥ {SEPARATION:g} × the "
                  f"edge of the bulk ({BULK_MASS:.0%} of the spectral mass)", True, ok,
                  f"trained: λ_max {top:.4g}, bulk edge {edge:.3g} (ratio {top / edge if edge else np.inf:.3g}); "
                  f"at init: {init_top:.4g}, {init_edge:.3g}",
@@ -61,7 +62,8 @@ def outliers_about_classes(rows, net: str, classes: int = CLASSES) -> Claim:
     count = at(rows, net, "dense", "outliers")
     ok = finite(count) and classes / 2 <= count <= 2 * classes
     return Claim(f"spectrum.{net}.outliers_about_classes",
-                 f"{NAMES.get(net, net)}: the number of outliers (eigenvalues ≥ {SEPARATION:g} × the bulk edge, of the top {2 * classes + 1}) "
+                 f"{NAMES.get(net, net)}: the number of outliers (eigenvalues ≥ {SEPARATION:g} × the bulk edge, "
+                 f"of the top {2 * classes + 1}) "
                  f"is on the order of the number of classes: between {classes / 2:g} and {2 * classes}", False, ok,
                  f"{count:g} of the top {2 * classes + 1} eigenvalues, {classes} classes",
                  "Papyan 2019; Sagun et al. 2018: about C outliers for C classes")
