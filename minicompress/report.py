@@ -241,8 +241,9 @@ def scorecard(results: dict, width: int = 118) -> str:
     """One screen: a line per headline claim (paper, claim, measured, outcome), then a count of
     the other claims and any paper that failed to run."""
     seeds = results.get("seeds") or []
+    papers = len(results["papers"])
     head = (f"Scorecard: {results.get('command', 'minicompress reproduce')} — "
-            f"{len(results['papers'])} paper{'' if len(results['papers']) == 1 else 's'}, data {results.get('data') or 'each paper’s default'}, "
+            f"{papers} paper{'' if papers == 1 else 's'}, data {results.get('data') or 'each paper’s default'}, "
             + (f"seed{'s' if len(seeds) > 1 else ''} {_seed_text(seeds)}" if seeds else "each paper’s seeds")
             + (f", {results['seconds']:.0f} s" if "seconds" in results else ""))
     lines, others, others_held, errors = [head, ""], 0, 0, []

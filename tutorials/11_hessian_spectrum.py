@@ -134,8 +134,8 @@ assert eigenvalues[0] > 10 * np.quantile(np.abs(eigenvalues), 0.9)  # an outlier
 # take the least sensitive one, a point of the Pareto frontier.
 
 # %%
-from minicompress.papers.dong2019_hawq import (choose_bits, layer_curvature, pareto_frontier, quantize_weights,
-                                               sensitivity, weight_layers)
+from minicompress.papers.dong2019_hawq import (choose_bits, layer_curvature, model_size, pareto_frontier,
+                                               quantize_weights, sensitivity, weight_layers)
 
 layers = weight_layers(mlp)
 start = np.cumsum([0] + [p.data.size for p in mlp.parameters()])
@@ -149,12 +149,13 @@ omega = sensitivity(exact, [m.weight for m in layers])  # (L, 3): 2, 4, 8 bits
 budget = 4 * sum(sizes)  # the size of 4 bits everywhere
 chosen = choose_bits(omega, sizes, budget=budget)
 base = loss(mlp(xb), yb)
-for bits, total, size in pareto_frontier(omega, sizes):
+frontier = pareto_frontier(omega, sizes)
+for bits, total, size in frontier:
     increase = loss(quantize_weights(mlp, bits)(xb), yb) - base
     print(f"bits {bits}: {size:5d} bits of weights, Σ Ω = {total:.2e}, loss +{increase:.2e}"
           + ("  <- chosen" if bits == chosen else ""))
-assert sum(b * n for b, n in zip(chosen, sizes)) <= budget
-assert chosen in [bits for bits, _, _ in pareto_frontier(omega, sizes)]
+assert model_size(mlp, chosen) <= budget
+assert chosen in [bits for bits, _, _ in frontier]
 for average in (2.5, 3.5, 6):  # other budgets, other points of the frontier
     print(f"budget {average} bits per weight on average: bits {choose_bits(omega, sizes, budget=average * sum(sizes))}")
 
