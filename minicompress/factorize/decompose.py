@@ -100,7 +100,12 @@ def recompose(model: nn.Sequential, index: int, method: str) -> np.ndarray:
     (made by :func:`decompose`) compose, to compare with the original kernel."""
     if method not in METHODS:
         raise ValueError(f"recompose: method must be one of {METHODS}, got {method!r}")
-    w = [model[index + k].weight.data.astype(np.float64) for k in range(SPAN[method])]
+    span = SPAN[method]
+    layers = list(model)[index:index + span] if isinstance(index, numbers.Integral) and index >= 0 else []
+    if len(layers) != span or not all(isinstance(layer, nn.Conv2d) for layer in layers):
+        raise ValueError(f"recompose: expected the {span} Conv2d layers that decompose(..., method={method!r}) "
+                         f"puts at index {index!r}, got {[type(layer).__name__ for layer in layers]}")
+    w = [layer.weight.data.astype(np.float64) for layer in layers]
     if method == "tucker2":  # U_sᵀ (r_s, s), core (r_t, r_s, d, d), U_t (t, r_t)
         return np.einsum("ab,bcij,cs->asij", w[2][:, :, 0, 0], w[1], w[0][:, :, 0, 0])
     if method == "cp":

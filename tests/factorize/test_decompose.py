@@ -137,3 +137,6 @@ def test_recompose_gives_the_kernel_at_full_rank():
     np.testing.assert_allclose(fz.recompose(new, 3, "cp"), net[3].weight.data, atol=1e-8)
     with pytest.raises(ValueError, match="recompose: method must be one of"):
         fz.recompose(new, 3, "tucker3")
+    for index in (0, -1, len(new) - 1, 2.0):  # not where decompose put the layers, or not an index
+        with pytest.raises(ValueError, match="recompose: expected the 4 Conv2d layers"):
+            fz.recompose(new, index, "cp")
